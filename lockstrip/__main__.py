@@ -1,0 +1,3 @@
+from lockstrip._cli import main
+
+main()

@@ -1,0 +1,183 @@
+"""Build the export folder's files and write them atomically."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from lockstrip.errors import OutputError
+from lockstrip.project import Project
+from lockstrip.render_lock import render_lock
+from lockstrip.render_pyproject import render_pyproject
+from lockstrip.volatile import strip_lock, strip_member_pyproject, strip_root_pyproject
+
+__all__ = ["HEADER", "Export", "Mode", "build_export", "is_export", "write_export"]
+
+Mode = Literal["frozen", "locked"]
+
+#: First line of every pyproject.toml lockstrip writes; how it knows a folder is its own.
+HEADER = "# Written by `lockstrip export`; do not edit: it is rewritten from the project.\n"
+
+#: The only file names an export holds.
+_EXPORT_FILES = frozenset({"pyproject.toml", "uv.lock"})
+
+
+@dataclass(frozen=True)
+class Export:
+    """The files of an export (relative POSIX path -> text) and notes for the user."""
+
+    files: Mapping[str, str]
+    warnings: tuple[str, ...]
+
+
+def build_export(project: Project, mode: Mode = "frozen") -> Export:
+    stripped = strip_root_pyproject(project.pyproject, mode, lock_name=project.root_name)
+    files = {"pyproject.toml": HEADER + render_pyproject(stripped)}
+    members = project.members if mode == "locked" else [
+        m for m in project.members if m.workspace_member
+    ]
+    for member in members:
+        if mode == "locked":
+            doc = strip_member_pyproject(project.member_pyproject(member), mode, name=member.name)
+        else:
+            doc = strip_member_pyproject({}, mode, name=member.name)
+        files[f"{member.path}/pyproject.toml"] = HEADER + render_pyproject(doc)
+    files["uv.lock"] = render_lock(strip_lock(project.lock, project.locals, mode))
+    return Export(dict(sorted(files.items())), tuple(_warnings(project, mode)))
+
+
+def _dynamic(doc: Mapping[str, Any]) -> list[str]:
+    project = doc.get("project", {})
+    dynamic = project.get("dynamic", []) if isinstance(project, Mapping) else []
+    return [d for d in dynamic if d in ("dependencies", "optional-dependencies")]
+
+
+def _warnings(project: Project, mode: Mode) -> list[str]:
+    notes = []
+    path_deps = [m for m in project.members if not m.workspace_member]
+    if path_deps or project.outside:
+        names = ", ".join(sorted([m.name for m in path_deps] + [n for n, _ in project.outside]))
+        notes.append(
+            f"path dependencies that are not workspace members ({names}) need their source to "
+            "install: in the download stage run `uv sync --frozen --no-install-local`"
+        )
+    if mode != "locked":
+        return notes
+    if project.outside:
+        places = ", ".join(f"{name} ({path})" for name, path in project.outside)
+        notes.append(
+            f"`uv sync --locked` cannot run on this export: path dependencies outside the "
+            f"project ({places}) must be read to validate the lock; use the default "
+            "--mode frozen with `uv sync --frozen` in the download stage"
+        )
+    dynamic = {"pyproject.toml": _dynamic(project.pyproject)}
+    for member in project.members:
+        path = project.root / member.path / "pyproject.toml"
+        if path.exists():
+            dynamic[f"{member.path}/pyproject.toml"] = _dynamic(project.member_pyproject(member))
+    for where, fields in dynamic.items():
+        if fields:
+            notes.append(
+                f"`uv sync --locked` cannot run on this export: {where} declares "
+                f"{' and '.join(fields)} dynamic, which uv must build the project to read; use "
+                "--mode frozen with `uv sync --frozen` in the download stage"
+            )
+    return notes
+
+
+def is_export(folder: Path) -> bool:
+    """True when `folder` holds nothing but files a lockstrip export writes."""
+    root = folder / "pyproject.toml"
+    try:
+        with root.open(encoding="utf-8") as handle:
+            if handle.readline() != HEADER:
+                return False
+    except (OSError, UnicodeDecodeError):
+        return False
+    for _dirpath, _dirnames, filenames in os.walk(folder):
+        if any(name not in _EXPORT_FILES for name in filenames):
+            return False
+    return True
+
+
+def _same_content(folder: Path, files: Mapping[str, str]) -> bool:
+    found = {
+        Path(dirpath, name).relative_to(folder).as_posix()
+        for dirpath, _, names in os.walk(folder)
+        for name in names
+    }
+    if found != set(files):
+        return False
+    return all((folder / rel).read_bytes() == text.encode() for rel, text in files.items())
+
+
+def _check_target(out: Path, project_root: Path, force: bool) -> None:
+    target = out.resolve()
+    root = project_root.resolve()
+    if target == root or target in root.parents:
+        raise OutputError(out, "is the project itself or holds it; choose an export folder")
+    if out.exists() and not out.is_dir():
+        raise OutputError(out, "exists and is not a folder")
+    if out.is_dir() and any(out.iterdir()) and not force and not is_export(out):
+        raise OutputError(
+            out,
+            "is not empty and was not written by lockstrip; choose another folder, "
+            "or pass --force to replace it",
+        )
+
+
+def write_export(export: Export, out: Path, project_root: Path, *, force: bool = False) -> bool:
+    """Write `export` to `out`, swapping in a fully written sibling folder.
+
+    Returns False when `out` already held exactly these bytes (nothing is touched then).
+    A failure leaves the previous `out` as it was.
+    """
+    _check_target(out, project_root, force)
+    if out.is_dir() and _same_content(out, export.files):
+        return False
+    parent = out.resolve().parent
+    for rel in export.files:
+        if (parent / out.name / rel).resolve().parent != (parent / out.name / rel).parent.resolve():
+            raise OutputError(out / rel, "would be written outside the export folder")
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=parent))
+    except OSError as error:
+        raise OutputError(out, f"cannot create the export folder: {error.strerror}") from None
+    try:
+        for rel, text in export.files.items():
+            path = staging / rel
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with path.open("w", encoding="utf-8", newline="\n") as handle:
+                handle.write(text)
+                handle.flush()
+                os.fsync(handle.fileno())
+        staging.chmod(0o755)
+        _swap(staging, out.resolve())
+    except OSError as error:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise OutputError(out, f"cannot write the export: {error.strerror or error}") from None
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return True
+
+
+def _swap(staging: Path, out: Path) -> None:
+    if not out.exists():
+        staging.rename(out)
+        return
+    retired = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".old", dir=out.parent))
+    retired.rmdir()
+    out.rename(retired)
+    try:
+        staging.rename(out)
+    except OSError:
+        retired.rename(out)
+        raise
+    shutil.rmtree(retired, ignore_errors=True)

@@ -1,0 +1,397 @@
+"""What is volatile, and what each view keeps: the one place that decides it.
+
+A field is volatile when it changes without a change in the third-party packages a project
+installs (a release bump, a docs edit, a newer uv rewriting its lock). Each table below
+gives one reason per row, the way crane's `cleanCargoToml` does. Three views read them:
+
+* ``frozen``: the default export, the least that `uv sync --frozen` needs;
+* ``locked``: the export that `uv lock --check` and `uv sync --locked` also accept;
+* ``digest``: the canonical third-party view that the digest hashes.
+
+When in doubt a field is kept: keeping a stable field only costs a cache miss, dropping a
+field that matters would ship stale dependencies. So unknown lock keys are kept in every
+view, and unknown pyproject keys are dropped only where a table says uv does not read them
+for installation.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from lockstrip.lockfile import Lock, Package, Source
+
+__all__ = [
+    "LOCAL_SOURCE_KINDS",
+    "MASKED_VERSION",
+    "Locals",
+    "Policy",
+    "View",
+    "find_locals",
+    "strip_lock",
+    "strip_member_pyproject",
+    "strip_root_pyproject",
+]
+
+View = Literal["frozen", "locked", "digest"]
+
+#: What local versions become, in pyproject files and lock alike (cargo-chef masks to 0.0.1).
+MASKED_VERSION = "0.0.0"
+
+
+@dataclass(frozen=True)
+class Policy:
+    """Which views keep a field, and why."""
+
+    frozen: bool
+    locked: bool
+    digest: bool
+    reason: str
+
+    def keeps(self, view: View) -> bool:
+        return bool(getattr(self, view))
+
+
+KEEP = Policy(True, True, True, "decides what is installed")
+
+# --- uv.lock -------------------------------------------------------------------------------
+
+#: Sources whose package is built from the project's own tree (or a sibling checkout), never
+#: downloaded. Their versions and metadata are the project's, not third-party facts. Local is
+#: decided by source, never by name: a registry package may share a local package's name.
+LOCAL_SOURCE_KINDS: dict[str, str] = {
+    "editable": "installed from a folder in development mode: the root or a member",
+    "virtual": "a project that is not installed itself (tool.uv.package = false)",
+    "directory": "a path dependency on a folder, built at install time",
+}
+
+LOCK_KEYS: dict[str, Policy] = {
+    "version": Policy(True, True, True, "the format version: uv refuses a lock it cannot read"),
+    "revision": Policy(
+        True, True, False, "bumped by uv releases (1 -> 2 -> 3) without a dependency change"
+    ),
+    "requires-python": KEEP,
+    "resolution-markers": KEEP,
+    "supported-markers": KEEP,
+    "required-markers": KEEP,
+    "conflicts": KEEP,
+    "options": Policy(
+        False,
+        True,
+        False,
+        "resolver settings (exclude-newer timestamps, resolution and prerelease modes): "
+        "only a new resolution reads them, `uv lock --check` compares them",
+    ),
+}
+
+MANIFEST_KEYS: dict[str, Policy] = {
+    "members": Policy(
+        True, True, False, "local names; `uv sync --frozen --all-packages` enumerates them"
+    ),
+    "requirements": Policy(
+        True, True, True, "a project-less root's requirements: they decide what it installs"
+    ),
+    "dependency-groups": Policy(
+        True, True, True, "a project-less root's groups: they decide what it installs"
+    ),
+    "constraints": KEEP,
+    "overrides": KEEP,
+    "excludes": KEEP,
+    "build-constraints": Policy(
+        False, True, False, "build-time pins for sdists: resolution input, checked by --locked"
+    ),
+    "dependency-metadata": Policy(
+        False, True, False, "metadata stand-ins used while resolving, checked by --locked"
+    ),
+}
+
+#: Keys of a local package's table that only validation reads.
+LOCAL_PACKAGE_KEYS: dict[str, Policy] = {
+    "metadata": Policy(
+        False,
+        True,
+        False,
+        "the specifiers as written (`>=1.2,<2`): `uv lock --check` compares them, the "
+        "resolved edges above them decide what is installed",
+    ),
+}
+
+#: Keys inside sdist and wheel tables that change without a change to the artifact.
+ARTIFACT_VOLATILE_KEYS: dict[str, str] = {
+    "upload-time": "added to every artifact by uv 0.6.15+ on the first re-lock",
+    "upload_time": "the same field as written by uv 0.6.x",
+    "zstd": "compressed-copy entries added by uv 0.9+; the wheel's own url and hash stay",
+}
+
+# --- pyproject.toml ------------------------------------------------------------------------
+
+PROJECT_KEYS: dict[str, Policy] = {
+    "name": Policy(True, True, False, "uv matches it with the lock's package entry"),
+    "version": Policy(
+        True, True, False, "every release; masked to 0.0.0, in the lock too (uv requires one)"
+    ),
+    "dynamic": Policy(
+        True, True, False, "a dynamic version stays dynamic: the lock then has no version"
+    ),
+    "requires-python": KEEP,
+    "dependencies": Policy(
+        False, True, False, "specifiers: the lock's resolved edges decide what is installed"
+    ),
+    "optional-dependencies": Policy(
+        False, True, False, "specifiers: the lock's resolved edges decide what is installed"
+    ),
+    # Everything else in [project] (description, readme, authors, maintainers, keywords,
+    # classifiers, urls, license, scripts, gui-scripts, entry-points) is dropped: docs and
+    # packaging edits that never change uv.lock.
+}
+
+#: `dynamic` entries that uv reads when it locks; others (readme, scripts, ...) are docs.
+DYNAMIC_KEPT = ("version", "dependencies", "optional-dependencies")
+
+PYPROJECT_TABLES: dict[str, Policy] = {
+    "project": KEEP,
+    "build-system": Policy(
+        False, True, False, "decides editable vs virtual root; only validation compares it"
+    ),
+    "dependency-groups": Policy(
+        True,
+        True,
+        False,
+        "specifiers: the lock's resolved edges decide what is installed; the frozen view keeps "
+        "the group names only, which `--group` and `default-groups` must find",
+    ),
+    # [tool] is reduced to [tool.uv]: every other tool (ruff, pytest, mypy, hatch, ...) is
+    # linter, test-runner or build-backend configuration.
+}
+
+#: [tool.uv] settings kept by the frozen view: those `uv sync --frozen` reads to install.
+#: The rest (exclude-newer, resolution, constraint-dependencies, sources, ...) only feed a
+#: new resolution or `--locked` validation, which the final stage runs on the real files.
+TOOL_UV_INSTALL_KEYS: dict[str, str] = {
+    "workspace": "which folders are members: --package and --all-packages read it",
+    "default-groups": "which groups `uv sync` installs without flags",
+    "package": "whether the root is installed as a package",
+    "managed": "whether uv manages the project at all",
+    "required-version": "uv refuses to run outside this range",
+    "index": "named indexes: credentials are looked up by index name",
+    "index-url": "index settings used for authentication",
+    "extra-index-url": "index settings used for authentication",
+    "find-links": "local archives the install may read",
+    "no-index": "forbids index access during the install",
+    "keyring-provider": "how credentials for the lock's URLs are found",
+    "allow-insecure-host": "TLS settings for the lock's URLs",
+    "native-tls": "TLS settings for the lock's URLs",
+    "no-binary": "forces sdists: changes what is downloaded and built",
+    "no-binary-package": "forces sdists: changes what is downloaded and built",
+    "no-build": "forbids sdists: changes what is downloaded",
+    "no-build-package": "forbids sdists: changes what is downloaded",
+    "no-build-isolation": "how sdists are built during the install",
+    "no-build-isolation-package": "how sdists are built during the install",
+    "extra-build-dependencies": "what sdist builds install",
+    "extra-build-variables": "how sdists are built during the install",
+    "config-settings": "how sdists are built during the install",
+    "config-settings-package": "how sdists are built during the install",
+    "compile-bytecode": "what the install writes",
+    "link-mode": "how the install writes files",
+}
+
+#: [tool.uv] settings that decide the installed third-party set itself (the digest's share).
+TOOL_UV_DIGEST_KEYS = (
+    "default-groups",
+    "no-binary",
+    "no-binary-package",
+    "no-build",
+    "no-build-package",
+)
+
+
+# --- local packages ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Locals:
+    """The lock's local packages: name -> source, and which names are also third-party."""
+
+    by_name: Mapping[str, Source]
+    shared_names: frozenset[str]
+
+    def is_local(self, package: Package) -> bool:
+        return package.source.kind in LOCAL_SOURCE_KINDS
+
+    def edge_target(self, edge: Mapping[str, Any]) -> Source | None:
+        """The local source an edge points to, or None for a third-party edge."""
+        source = edge.get("source")
+        if isinstance(source, Mapping):
+            found = Source.from_table(source)
+            return found if found and found.kind in LOCAL_SOURCE_KINDS else None
+        name = edge.get("name")
+        if name in self.shared_names:
+            return None  # uv writes the source on edges to a shared name; none means registry
+        return self.by_name.get(name) if isinstance(name, str) else None
+
+    @property
+    def root(self) -> Source | None:
+        for source in self.by_name.values():
+            if posixpath.normpath(source.location) == ".":
+                return source
+        return None
+
+
+def find_locals(lock: Lock) -> Locals:
+    local = {p.name: p.source for p in lock.packages if p.source.kind in LOCAL_SOURCE_KINDS}
+    third_party = {p.name for p in lock.packages if p.source.kind not in LOCAL_SOURCE_KINDS}
+    return Locals(local, frozenset(local.keys() & third_party))
+
+
+def _local_id(source: Source) -> str:
+    """How the digest names a local package: by its place, not its name or version."""
+    return f"{source.kind}:{posixpath.normpath(source.location)}"
+
+
+# --- the lock ------------------------------------------------------------------------------
+
+
+def strip_lock(lock: Lock, locals: Locals, view: View) -> dict[str, Any]:
+    """The lock as `view` keeps it: a new dict, the input untouched."""
+    out: dict[str, Any] = {}
+    for key, value in lock.data.items():
+        if key == "package":
+            out[key] = [_strip_package(package, locals, view) for package in lock.packages]
+        elif key == "manifest":
+            manifest = _keep(value, MANIFEST_KEYS, view)
+            if view == "digest":
+                manifest = _anonymize_conflicts_and_names(manifest, locals)
+            if manifest:
+                out[key] = manifest
+        elif key in LOCK_KEYS:
+            if LOCK_KEYS[key].keeps(view):
+                out[key] = value
+        else:
+            out[key] = value  # unknown to this release: kept (see the module docstring)
+    if view == "digest" and "conflicts" in out:
+        out["conflicts"] = _anonymize_conflicts_and_names(out["conflicts"], locals)
+    return out
+
+
+def _keep(table: Mapping[str, Any], policies: Mapping[str, Policy], view: View) -> dict[str, Any]:
+    return {k: v for k, v in table.items() if k not in policies or policies[k].keeps(view)}
+
+
+def _strip_package(package: Package, locals: Locals, view: View) -> dict[str, Any]:
+    local = locals.is_local(package)
+    out: dict[str, Any] = {}
+    for key, value in package.data.items():
+        if key == "sdist":
+            out[key] = _strip_artifact(value)
+        elif key == "wheels":
+            out[key] = [_strip_artifact(wheel) for wheel in value]
+        elif key == "dependencies":
+            out[key] = [_strip_edge(edge, locals, view) for edge in value]
+        elif key in ("optional-dependencies", "dev-dependencies"):
+            out[key] = {
+                name: [_strip_edge(edge, locals, view) for edge in edges]
+                for name, edges in value.items()
+            }
+        elif local and key in LOCAL_PACKAGE_KEYS:
+            if LOCAL_PACKAGE_KEYS[key].keeps(view):
+                out[key] = value
+        elif local and key == "version":
+            if view != "digest":
+                out[key] = MASKED_VERSION
+        elif local and key == "name" and view == "digest":
+            pass  # the digest names a local package by its source, kept below
+        else:
+            out[key] = value
+    return out
+
+
+def _strip_artifact(table: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in table.items() if k not in ARTIFACT_VOLATILE_KEYS}
+
+
+def _strip_edge(edge: Mapping[str, Any], locals: Locals, view: View) -> dict[str, Any]:
+    target = locals.edge_target(edge)
+    if target is None:
+        return dict(edge)
+    if view == "digest":
+        rest = {k: v for k, v in edge.items() if k not in ("name", "version", "source")}
+        return {"local": _local_id(target), **rest}
+    if "version" in edge:
+        return {**edge, "version": MASKED_VERSION}
+    return dict(edge)
+
+
+def _anonymize_conflicts_and_names(value: Any, locals: Locals) -> Any:
+    """Replace local package names (in conflicts, requirements) by their place."""
+    if isinstance(value, dict):
+        out = {}
+        for k, v in value.items():
+            if k in ("package", "name") and isinstance(v, str) and v in locals.by_name:
+                if v not in locals.shared_names:
+                    out[k] = _local_id(locals.by_name[v])
+                    continue
+            out[k] = _anonymize_conflicts_and_names(v, locals)
+        return out
+    if isinstance(value, list):
+        return [_anonymize_conflicts_and_names(v, locals) for v in value]
+    return value
+
+
+# --- pyproject.toml ------------------------------------------------------------------------
+
+
+def strip_root_pyproject(
+    doc: Mapping[str, Any], view: View, *, lock_name: str | None
+) -> dict[str, Any]:
+    """The root pyproject as `view` keeps it.
+
+    `lock_name` is the root package's name in the lock (normalized by uv); the frozen view
+    uses it so that a cosmetic rename (`My_Pkg` -> `my-pkg`) does not reach the export.
+    """
+    out: dict[str, Any] = {}
+    for table, policy in PYPROJECT_TABLES.items():
+        if table in doc and policy.keeps(view):
+            value = doc[table]
+            if table == "project":
+                value = _strip_project(value, view, lock_name)
+            elif table == "dependency-groups" and view == "frozen":
+                value = {group: [] for group in value}
+            out[table] = value
+    tool_uv = doc.get("tool", {}).get("uv")
+    if isinstance(tool_uv, Mapping):
+        if view == "locked":
+            out["tool"] = {"uv": dict(tool_uv)}
+        else:
+            keys = TOOL_UV_INSTALL_KEYS if view == "frozen" else TOOL_UV_DIGEST_KEYS
+            kept = {k: v for k, v in tool_uv.items() if k in keys}
+            if kept:
+                out["tool"] = {"uv": kept}
+    return out
+
+
+def strip_member_pyproject(doc: Mapping[str, Any], view: View, *, name: str) -> dict[str, Any]:
+    """A workspace member's pyproject: its name (frozen), or what uv validates (locked)."""
+    if view == "locked":
+        return strip_root_pyproject(doc, view, lock_name=name)
+    return {"project": {"name": name}}
+
+
+def _strip_project(project: Mapping[str, Any], view: View, lock_name: str | None) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in project.items():
+        policy = PROJECT_KEYS.get(key)
+        if policy is None or not policy.keeps(view):
+            continue
+        if key == "version":
+            out[key] = MASKED_VERSION
+        elif key == "dynamic":
+            kept = [entry for entry in value if entry in DYNAMIC_KEPT]
+            if kept:
+                out[key] = kept
+        elif key == "name" and view == "frozen" and lock_name:
+            out[key] = lock_name
+        else:
+            out[key] = value
+    return out
