@@ -42,10 +42,7 @@ def build_export(project: Project, mode: Mode = "frozen") -> Export:
         m for m in project.members if m.workspace_member
     ]
     for member in members:
-        if mode == "locked":
-            doc = strip_member_pyproject(project.member_pyproject(member), mode, name=member.name)
-        else:
-            doc = strip_member_pyproject({}, mode, name=member.name)
+        doc = strip_member_pyproject(project.member_pyproject(member), mode, name=member.name)
         files[f"{member.path}/pyproject.toml"] = HEADER + render_pyproject(doc)
     files["uv.lock"] = render_lock(strip_lock(project.lock, project.locals, mode))
     return Export(dict(sorted(files.items())), tuple(_warnings(project, mode)))
@@ -177,7 +174,7 @@ def _swap(staging: Path, out: Path) -> None:
     out.rename(retired)
     try:
         staging.rename(out)
-    except OSError:
+    except BaseException:  # an interrupt too: the previous export must come back
         retired.rename(out)
         raise
     shutil.rmtree(retired, ignore_errors=True)

@@ -111,10 +111,23 @@ def _require(
 ) -> Any:
     value = table.get(key)
     if not isinstance(value, kind):
-        expected = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
+        expected = (
+            kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
+        )
         found = "missing" if value is None else f"a {type(value).__name__}"
         raise InputError(path, f"expected a {expected}, found {found}", field=f"{where}{key}")
     return value
+
+
+def _require_tables(path: Path, value: Any, field: str, *, named: bool = False) -> None:
+    """`value` must be an array of tables (wheels), each with a `name` when `named` (edges)."""
+    if not isinstance(value, list):
+        raise InputError(path, "expected an array", field=field)
+    for index, item in enumerate(value):
+        if not isinstance(item, Mapping):
+            raise InputError(path, "expected a table", field=f"{field}[{index}]")
+        if named:
+            _require(path, item, "name", str, f"{field}[{index}].")
 
 
 def parse_lock(data: Mapping[str, Any], path: Path) -> Lock:
@@ -132,6 +145,15 @@ def parse_lock(data: Mapping[str, Any], path: Path) -> Lock:
     if not isinstance(revision, int):
         raise InputError(path, "expected an integer", field="revision")
     _require(path, data, "requires-python", str, "")
+    manifest = data.get("manifest", {})
+    if not isinstance(manifest, Mapping):
+        raise InputError(path, "expected a table [manifest]", field="manifest")
+    members = manifest.get("members", [])
+    if not isinstance(members, list) or not all(isinstance(m, str) for m in members):
+        raise InputError(path, "expected an array of strings", field="manifest.members")
+    conflicts = data.get("conflicts", [])
+    if not isinstance(conflicts, list) or not all(isinstance(c, list) for c in conflicts):
+        raise InputError(path, "expected an array of arrays", field="conflicts")
     tables = data.get("package", [])
     if not isinstance(tables, list):
         raise InputError(path, "expected an array of tables [[package]]", field="package")
@@ -150,8 +172,17 @@ def parse_lock(data: Mapping[str, Any], path: Path) -> Lock:
         if source is None:
             kinds = ", ".join(SOURCE_KINDS)
             raise InputError(path, f"expected one of: {kinds}", field=f"{where}source")
-        for key in ("dependencies", "wheels"):
-            if key in table and not isinstance(table[key], list):
-                raise InputError(path, "expected an array", field=f"{where}{key}")
+        if "sdist" in table and not isinstance(table["sdist"], Mapping):
+            raise InputError(path, "expected a table", field=f"{where}sdist")
+        if "wheels" in table:
+            _require_tables(path, table["wheels"], f"{where}wheels")
+        if "dependencies" in table:
+            _require_tables(path, table["dependencies"], f"{where}dependencies", named=True)
+        for key in ("optional-dependencies", "dev-dependencies"):
+            groups = table.get(key, {})
+            if not isinstance(groups, Mapping):
+                raise InputError(path, "expected a table", field=f"{where}{key}")
+            for group, edges in groups.items():
+                _require_tables(path, edges, f"{where}{key}.{group}", named=True)
         packages.append(Package(name, version_value, source, table))
     return Lock(path, data, version, revision, tuple(packages))

@@ -51,7 +51,18 @@ class Project:
         return None
 
     def member_pyproject(self, member: Member) -> Mapping[str, Any]:
-        return load_toml(self.root / member.path / "pyproject.toml")
+        return _load_pyproject(self.root / member.path / "pyproject.toml")
+
+
+def _load_pyproject(path: Path) -> Mapping[str, Any]:
+    """Read a pyproject.toml and check the tables lockstrip reads; errors name the field."""
+    doc = load_toml(path)
+    for key in ("project", "tool", "dependency-groups"):
+        if key in doc and not isinstance(doc[key], Mapping):
+            raise InputError(path, "expected a table", field=key)
+    if not isinstance(doc.get("project", {}).get("dynamic", []), list):
+        raise InputError(path, "expected an array", field="project.dynamic")
+    return doc
 
 
 def _inside(path: str) -> str | None:
@@ -80,7 +91,7 @@ def read_project(directory: Path | str) -> Project:
     pyproject_path = root / "pyproject.toml"
     if not pyproject_path.exists():
         raise InputError(pyproject_path, "file not found (a uv project needs one beside uv.lock)")
-    pyproject = load_toml(pyproject_path)
+    pyproject = _load_pyproject(pyproject_path)
     lock = parse_lock(load_toml(lock_path), lock_path)
     locals = find_locals(lock)
     workspace = set(lock.members)

@@ -50,7 +50,8 @@ def read_text(path: Path) -> str:
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as error:
-        raise InputError(path, f"not UTF-8 text (byte {error.start})") from None
+        line = data.count(b"\n", 0, error.start) + 1
+        raise InputError(path, f"not UTF-8 text (byte {error.start})", line=line) from None
 
 
 def parse_toml(text: str, path: Path) -> dict[str, Any]:
@@ -58,7 +59,7 @@ def parse_toml(text: str, path: Path) -> dict[str, Any]:
     if _fast is not None:
         try:
             return _fast(text)
-        except Exception:  # noqa: BLE001 - the reference parser reports it below
+        except Exception:  # any error: the reference parser reports it below
             pass
     try:
         return _reference.loads(text)

@@ -172,6 +172,7 @@ PYPROJECT_TABLES: dict[str, Policy] = {
 TOOL_UV_INSTALL_KEYS: dict[str, str] = {
     "workspace": "which folders are members: --package and --all-packages read it",
     "default-groups": "which groups `uv sync` installs without flags",
+    "dependency-groups": "per-group requires-python, checked against the interpreter",
     "package": "whether the root is installed as a package",
     "managed": "whether uv manages the project at all",
     "required-version": "uv refuses to run outside this range",
@@ -200,6 +201,7 @@ TOOL_UV_INSTALL_KEYS: dict[str, str] = {
 #: [tool.uv] settings that decide the installed third-party set itself (the digest's share).
 TOOL_UV_DIGEST_KEYS = (
     "default-groups",
+    "dependency-groups",
     "no-binary",
     "no-binary-package",
     "no-build",
@@ -372,10 +374,19 @@ def strip_root_pyproject(
 
 
 def strip_member_pyproject(doc: Mapping[str, Any], view: View, *, name: str) -> dict[str, Any]:
-    """A workspace member's pyproject: its name (frozen), or what uv validates (locked)."""
+    """A workspace member's pyproject: what uv validates (locked), else a skeleton.
+
+    The skeleton is the name, the masked version (`uv sync --frozen --package NAME` rejects
+    a member with neither a version nor a dynamic one) and requires-python (uv refuses an
+    interpreter that any member excludes).
+    """
     if view == "locked":
         return strip_root_pyproject(doc, view, lock_name=name)
-    return {"project": {"name": name}}
+    skeleton = {"name": name, "version": MASKED_VERSION}
+    project = doc.get("project")
+    if isinstance(project, Mapping) and "requires-python" in project:
+        skeleton["requires-python"] = project["requires-python"]
+    return {"project": skeleton}
 
 
 def _strip_project(project: Mapping[str, Any], view: View, lock_name: str | None) -> dict[str, Any]:
