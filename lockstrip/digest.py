@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from lockstrip.project import Project
 from lockstrip.volatile import strip_lock, strip_root_pyproject
@@ -16,8 +15,7 @@ __all__ = ["Digest", "compute_digest", "digest_view"]
 SCHEME = "lockstrip-digest-1"
 
 
-@dataclass(frozen=True)
-class Digest:
+class Digest(NamedTuple):
     value: str  # "sha256:<64 hex>"
     packages: int  # third-party packages
     local_packages: int
@@ -59,10 +57,7 @@ def compute_digest(project: Project) -> Digest:
         hasher.update(package.encode())
     local = sum(1 for p in project.lock.packages if project.locals.is_local(p))
     artifacts = sum(
-        1
-        for p in project.lock.packages
-        if not project.locals.is_local(p)
-        for _ in p.artifacts()
+        1 for p in project.lock.packages if not project.locals.is_local(p) for _ in p.artifacts()
     )
     return Digest(
         value=f"sha256:{hasher.hexdigest()}",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -33,19 +33,23 @@ class Export:
 
     files: Mapping[str, str]
     warnings: tuple[str, ...]
+    #: Folders the export was read from (the root and local packages inside it): never
+    #: replaced by an export, even with --force.
+    sources: tuple[Path, ...] = ()
 
 
 def build_export(project: Project, mode: Mode = "frozen") -> Export:
     stripped = strip_root_pyproject(project.pyproject, mode, lock_name=project.root_name)
     files = {"pyproject.toml": HEADER + render_pyproject(stripped)}
-    members = project.members if mode == "locked" else [
-        m for m in project.members if m.workspace_member
-    ]
+    members = (
+        project.members if mode == "locked" else [m for m in project.members if m.workspace_member]
+    )
     for member in members:
         doc = strip_member_pyproject(project.member_pyproject(member), mode, name=member.name)
         files[f"{member.path}/pyproject.toml"] = HEADER + render_pyproject(doc)
     files["uv.lock"] = render_lock(strip_lock(project.lock, project.locals, mode))
-    return Export(dict(sorted(files.items())), tuple(_warnings(project, mode)))
+    sources = (project.root, *(project.root / member.path for member in project.members))
+    return Export(dict(sorted(files.items())), tuple(_warnings(project, mode)), sources)
 
 
 def _dynamic(doc: Mapping[str, Any]) -> list[str]:
@@ -113,11 +117,14 @@ def _same_content(folder: Path, files: Mapping[str, str]) -> bool:
     return all((folder / rel).read_bytes() == text.encode() for rel, text in files.items())
 
 
-def _check_target(out: Path, project_root: Path, force: bool) -> None:
+def _check_target(out: Path, sources: Iterable[Path], force: bool) -> None:
     target = out.resolve()
-    root = project_root.resolve()
-    if target == root or target in root.parents:
-        raise OutputError(out, "is the project itself or holds it; choose an export folder")
+    for source in sources:
+        folder = source.resolve()
+        if target == folder or target in folder.parents:
+            raise OutputError(
+                out, f"is or holds a project folder ({source}); choose an export folder"
+            )
     if out.exists() and not out.is_dir():
         raise OutputError(out, "exists and is not a folder")
     if out.is_dir() and any(out.iterdir()) and not force and not is_export(out):
@@ -134,7 +141,7 @@ def write_export(export: Export, out: Path, project_root: Path, *, force: bool =
     Returns False when `out` already held exactly these bytes (nothing is touched then).
     A failure leaves the previous `out` as it was.
     """
-    _check_target(out, project_root, force)
+    _check_target(out, (project_root, *export.sources), force)
     if out.is_dir() and _same_content(out, export.files):
         return False
     parent = out.resolve().parent

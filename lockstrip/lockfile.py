@@ -8,9 +8,8 @@ lock has the shape uv writes and gives typed access to it. The raw tables stay a
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from lockstrip.errors import InputError
 
@@ -23,24 +22,22 @@ SUPPORTED_LOCK_VERSIONS = (1,)
 SOURCE_KINDS = ("registry", "git", "url", "path", "directory", "editable", "virtual")
 
 
-@dataclass(frozen=True, order=True)
-class Source:
+class Source(NamedTuple):
     """Where a package comes from: `{ registry = "..." }`, `{ editable = "libs/a" }`, ..."""
 
     kind: str
     location: str
 
-    @classmethod
-    def from_table(cls, table: Mapping[str, Any]) -> Source | None:
+    @staticmethod
+    def from_table(table: Mapping[str, Any]) -> Source | None:
         for kind in SOURCE_KINDS:
             value = table.get(kind)
             if isinstance(value, str):
-                return cls(kind, value)
+                return Source(kind, value)
         return None
 
 
-@dataclass(frozen=True)
-class Dependency:
+class Dependency(NamedTuple):
     """One edge `{ name = ..., extra = [...], marker = ... }` from a package's table."""
 
     name: str
@@ -49,8 +46,7 @@ class Dependency:
     data: Mapping[str, Any]
 
 
-@dataclass(frozen=True)
-class Package:
+class Package(NamedTuple):
     """One `[[package]]` entry."""
 
     name: str
@@ -77,8 +73,7 @@ class Package:
         yield from self.data.get("wheels", ())
 
 
-@dataclass(frozen=True)
-class Lock:
+class Lock(NamedTuple):
     """A parsed uv.lock."""
 
     path: Path

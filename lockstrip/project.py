@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import posixpath
 from collections.abc import Mapping
-from dataclasses import dataclass
-from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from lockstrip.errors import InputError
 from lockstrip.lockfile import Lock, parse_lock
@@ -17,8 +15,7 @@ from lockstrip.volatile import Locals, find_locals
 __all__ = ["Member", "Project", "read_project"]
 
 
-@dataclass(frozen=True)
-class Member:
+class Member(NamedTuple):
     """A local package that lives inside the project: a workspace member or path dependency."""
 
     name: str
@@ -26,8 +23,7 @@ class Member:
     workspace_member: bool
 
 
-@dataclass(frozen=True)
-class Project:
+class Project(NamedTuple):
     root: Path
     pyproject: Mapping[str, Any]
     lock: Lock
@@ -39,7 +35,7 @@ class Project:
     def pyproject_path(self) -> Path:
         return self.root / "pyproject.toml"
 
-    @cached_property
+    @property
     def root_name(self) -> str | None:
         """The root package's name in the lock, or None for a project-less workspace root."""
         for name, source in self.locals.by_name.items():

@@ -119,7 +119,7 @@ def _write_conflicts(sets: list[Any], out: list[str]) -> None:
 
 
 def _write_table(path: tuple[str, ...], table: Mapping[str, Any], out: list[str]) -> None:
-    deferred = []
+    deferred: list[tuple[tuple[str, ...], Any, bool]] = []
     for key, value in table.items():
         child = (*path, key)
         if isinstance(value, Mapping) and child in _TABLES:

@@ -13,14 +13,10 @@ import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 from lockstrip.errors import InputError
-
-if sys.version_info >= (3, 11):
-    import tomllib as _reference
-else:  # pragma: no cover - exercised on Python 3.10 only
-    import tomli as _reference
 
 __all__ = ["BACKEND", "load_toml", "parse_toml", "read_text"]
 
@@ -32,9 +28,20 @@ try:
     BACKEND = "toml_rs"
 except ImportError:  # pragma: no cover - depends on the platform's wheels
     _fast = None
-    BACKEND = _reference.__name__
+    BACKEND = "tomllib" if sys.version_info >= (3, 11) else "tomli"
 
 _LINE = re.compile(r"line (\d+)")
+
+
+def _reference() -> ModuleType:
+    """tomllib (tomli before 3.11), imported only when needed: it costs 3 ms."""
+    if sys.version_info >= (3, 11):
+        import tomllib
+
+        return tomllib
+    import tomli  # pragma: no cover - Python 3.10 only
+
+    return tomli  # pragma: no cover
 
 
 def read_text(path: Path) -> str:
@@ -61,12 +68,14 @@ def parse_toml(text: str, path: Path) -> dict[str, Any]:
             return _fast(text)
         except Exception:  # any error: the reference parser reports it below
             pass
+    reference = _reference()
     try:
-        return _reference.loads(text)
-    except _reference.TOMLDecodeError as error:
+        parsed: dict[str, Any] = reference.loads(text)
+    except reference.TOMLDecodeError as error:
         match = _LINE.search(str(error))
         line = int(match.group(1)) if match else None
         raise InputError(path, f"invalid TOML: {error}", line=line) from None
+    return parsed
 
 
 def load_toml(path: Path) -> dict[str, Any]:

@@ -18,8 +18,7 @@ from __future__ import annotations
 
 import posixpath
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from lockstrip.lockfile import Lock, Package, Source
 
@@ -41,8 +40,7 @@ View = Literal["frozen", "locked", "digest"]
 MASKED_VERSION = "0.0.0"
 
 
-@dataclass(frozen=True)
-class Policy:
+class Policy(NamedTuple):
     """Which views keep a field, and why."""
 
     frozen: bool
@@ -106,6 +104,14 @@ MANIFEST_KEYS: dict[str, Policy] = {
         False, True, False, "metadata stand-ins used while resolving, checked by --locked"
     ),
 }
+
+#: Manifest entries that the installer reads by name, extras and marker only (uv's
+#: `Installable::to_resolution` finds the locked package by name); their specifiers, like
+#: `[package.metadata]`, are what `--locked` compares.
+MANIFEST_BY_NAME = ("requirements", "dependency-groups")
+REQUIREMENT_SPECIFIER = Policy(
+    False, True, False, "the specifier as written: the locked package it names is installed"
+)
 
 #: Keys of a local package's table that only validation reads.
 LOCAL_PACKAGE_KEYS: dict[str, Policy] = {
@@ -212,8 +218,7 @@ TOOL_UV_DIGEST_KEYS = (
 # --- local packages ------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Locals:
+class Locals(NamedTuple):
     """The lock's local packages: name -> source, and which names are also third-party."""
 
     by_name: Mapping[str, Source]
@@ -232,13 +237,6 @@ class Locals:
         if name in self.shared_names:
             return None  # uv writes the source on edges to a shared name; none means registry
         return self.by_name.get(name) if isinstance(name, str) else None
-
-    @property
-    def root(self) -> Source | None:
-        for source in self.by_name.values():
-            if posixpath.normpath(source.location) == ".":
-                return source
-        return None
 
 
 def find_locals(lock: Lock) -> Locals:
@@ -263,6 +261,10 @@ def strip_lock(lock: Lock, locals: Locals, view: View) -> dict[str, Any]:
             out[key] = [_strip_package(package, locals, view) for package in lock.packages]
         elif key == "manifest":
             manifest = _keep(value, MANIFEST_KEYS, view)
+            if not REQUIREMENT_SPECIFIER.keeps(view):
+                for by_name in MANIFEST_BY_NAME:
+                    if by_name in manifest:
+                        manifest[by_name] = _drop_specifiers(manifest[by_name])
             if view == "digest":
                 manifest = _anonymize_conflicts_and_names(manifest, locals)
             if manifest:
@@ -275,6 +277,17 @@ def strip_lock(lock: Lock, locals: Locals, view: View) -> dict[str, Any]:
     if view == "digest" and "conflicts" in out:
         out["conflicts"] = _anonymize_conflicts_and_names(out["conflicts"], locals)
     return out
+
+
+def _drop_specifiers(value: Any) -> Any:
+    """Requirement tables (in lists, or lists in a table of groups) without `specifier`."""
+    if isinstance(value, Mapping):
+        if "name" in value:
+            return {k: v for k, v in value.items() if k != "specifier"}
+        return {k: _drop_specifiers(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_drop_specifiers(v) for v in value]
+    return value
 
 
 def _keep(table: Mapping[str, Any], policies: Mapping[str, Policy], view: View) -> dict[str, Any]:
@@ -330,11 +343,11 @@ def _anonymize_conflicts_and_names(value: Any, locals: Locals) -> Any:
     if isinstance(value, dict):
         out = {}
         for k, v in value.items():
-            if k in ("package", "name") and isinstance(v, str) and v in locals.by_name:
-                if v not in locals.shared_names:
-                    out[k] = _local_id(locals.by_name[v])
-                    continue
-            out[k] = _anonymize_conflicts_and_names(v, locals)
+            local = isinstance(v, str) and v in locals.by_name and v not in locals.shared_names
+            if k in ("package", "name") and local:
+                out[k] = _local_id(locals.by_name[v])
+            else:
+                out[k] = _anonymize_conflicts_and_names(v, locals)
         return out
     if isinstance(value, list):
         return [_anonymize_conflicts_and_names(v, locals) for v in value]
@@ -359,7 +372,7 @@ def strip_root_pyproject(
             if table == "project":
                 value = _strip_project(value, view, lock_name)
             elif table == "dependency-groups" and view == "frozen":
-                value = {group: [] for group in value}
+                value = _group_names(value)
             out[table] = value
     tool_uv = doc.get("tool", {}).get("uv")
     if isinstance(tool_uv, Mapping):
@@ -377,8 +390,9 @@ def strip_member_pyproject(doc: Mapping[str, Any], view: View, *, name: str) -> 
     """A workspace member's pyproject: what uv validates (locked), else a skeleton.
 
     The skeleton is the name, the masked version (`uv sync --frozen --package NAME` rejects
-    a member with neither a version nor a dynamic one) and requires-python (uv refuses an
-    interpreter that any member excludes).
+    a member with neither a version nor a dynamic one), requires-python (uv refuses an
+    interpreter that any member excludes) and the group names (`--package NAME --all-groups`
+    takes them from the member's own pyproject).
     """
     if view == "locked":
         return strip_root_pyproject(doc, view, lock_name=name)
@@ -386,7 +400,16 @@ def strip_member_pyproject(doc: Mapping[str, Any], view: View, *, name: str) -> 
     project = doc.get("project")
     if isinstance(project, Mapping) and "requires-python" in project:
         skeleton["requires-python"] = project["requires-python"]
-    return {"project": skeleton}
+    out: dict[str, Any] = {"project": skeleton}
+    groups = doc.get("dependency-groups")
+    if isinstance(groups, Mapping):
+        out["dependency-groups"] = _group_names(groups)
+    return out
+
+
+def _group_names(groups: Mapping[str, Any]) -> dict[str, list[Any]]:
+    """Groups with their names only: the lock's edges say what each one installs."""
+    return {group: [] for group in groups}
 
 
 def _strip_project(project: Mapping[str, Any], view: View, lock_name: str | None) -> dict[str, Any]:

@@ -9,8 +9,6 @@ apply to at least three projects.
 
 from __future__ import annotations
 
-import copy
-import tomllib
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from enum import Enum
@@ -20,7 +18,7 @@ from typing import Any
 
 import pytest
 import tomlkit
-from helpers import BUMP_PAIRS, FIXTURES, SINGLE_CASES, case_id, copy_project
+from helpers import BUMP_PAIRS, FIXTURES, SINGLE_CASES, case_id, copy_project, tomllib
 
 from lockstrip.digest import compute_digest
 from lockstrip.export import build_export
@@ -74,9 +72,10 @@ def third_party(lock: Lock, *, with_wheels: bool = False) -> dict[str, Any]:
     """A registry package whose name is unique in the lock (the last one, for variety)."""
     names = [p["name"] for p in packages(lock)]
     for package in reversed(packages(lock)):
-        if "registry" in package["source"] and names.count(package["name"]) == 1:
-            if not with_wheels or package.get("wheels"):
-                return package
+        unique = "registry" in package["source"] and names.count(package["name"]) == 1
+        if unique and (package.get("wheels") or not with_wheels):
+            found: dict[str, Any] = package
+            return found
     raise NotApplicable("no registry package")
 
 
@@ -288,7 +287,9 @@ def add_extra(project: Path) -> None:
         metadata = entry.setdefault("metadata", {})
         requires = metadata.setdefault("requires-dist", [])
         requires.append({"name": target, "marker": "extra == 'lockstrip-added'"})
-        metadata["provides-extras"] = sorted([*metadata.get("provides-extras", []), "lockstrip-added"])
+        metadata["provides-extras"] = sorted(
+            [*metadata.get("provides-extras", []), "lockstrip-added"]
+        )
 
     def pyproject(doc: Any) -> None:
         extras = doc["project"].setdefault("optional-dependencies", tomlkit.table())
@@ -320,21 +321,23 @@ def add_group(project: Path) -> None:
     edit_pyproject(project, pyproject)
 
 
-def tighten_specifier(project: Path) -> None:
-    """`pkg>=1.0` -> `pkg>=1.0,<999`: a new specifier, the same resolution."""
+def _plain_requirement(project: Path) -> tuple[int, dict[str, Any], str]:
+    """A root requirement without marker or extra, as the lock and the pyproject spell it."""
     lock = tomllib.loads((project / "uv.lock").read_text())
-    root = root_package(lock)
-    requires = root.get("metadata", {}).get("requires-dist", [])
+    requires = root_package(lock).get("metadata", {}).get("requires-dist", [])
     doc = tomllib.loads((project / "pyproject.toml").read_text())
     declared = doc.get("project", {}).get("dependencies", [])
     for index, requirement in enumerate(requires):
-        plain = [d for d in declared if d.replace(" ", "") == requirement["name"]
-                 + requirement.get("specifier", "").replace(" ", "")]
+        spelled = requirement["name"] + requirement.get("specifier", "").replace(" ", "")
+        plain = [d for d in declared if d.replace(" ", "") == spelled]
         if "marker" not in requirement and "extra" not in requirement and plain:
-            break
-    else:
-        raise NotApplicable("no plain requirement to tighten")
-    old = plain[0]
+            return index, requirement, plain[0]
+    raise NotApplicable("no plain requirement to tighten")
+
+
+def tighten_specifier(project: Path) -> None:
+    """`pkg>=1.0` -> `pkg>=1.0,<999`: a new specifier, the same resolution."""
+    index, requirement, old = _plain_requirement(project)
     new_spec = ",".join(s for s in (requirement.get("specifier", ""), "<999") if s)
 
     def change(lock: Lock) -> None:
@@ -343,6 +346,36 @@ def tighten_specifier(project: Path) -> None:
     def pyproject(doc: Any) -> None:
         deps = doc["project"]["dependencies"]
         deps[list(deps).index(old)] = requirement["name"] + new_spec
+
+    edit_lock(project, change)
+    edit_pyproject(project, pyproject)
+
+
+def _group_requirement(project: Path) -> tuple[str, int, dict[str, Any], str]:
+    """A requirement of a project-less root's group, as the lock and the pyproject spell it."""
+    lock = tomllib.loads((project / "uv.lock").read_text())
+    doc = tomllib.loads((project / "pyproject.toml").read_text())
+    for group, entries in lock.get("manifest", {}).get("dependency-groups", {}).items():
+        declared = doc.get("dependency-groups", {}).get(group, [])
+        for index, entry in enumerate(entries):
+            spelled = entry["name"] + entry.get("specifier", "").replace(" ", "")
+            written = [r for r in declared if isinstance(r, str) and r.replace(" ", "") == spelled]
+            if "specifier" in entry and "marker" not in entry and written:
+                return group, index, entry, written[0]
+    raise NotApplicable("no project-less root group requirement to tighten")
+
+
+def tighten_workspace_group_specifier(project: Path) -> None:
+    """The same edit in a project-less root's group (kept in the lock's `[manifest]`)."""
+    group, index, entry, old = _group_requirement(project)
+    new_spec = entry["specifier"] + ",<999"
+
+    def change(lock: Lock) -> None:
+        lock["manifest"]["dependency-groups"][group][index]["specifier"] = new_spec
+
+    def pyproject(doc: Any) -> None:
+        items = doc["dependency-groups"][group]
+        items[list(items).index(old)] = entry["name"] + new_spec
 
     edit_lock(project, change)
     edit_pyproject(project, pyproject)
@@ -385,6 +418,7 @@ MATRIX = [
     Row(add_extra, C, C, C),
     Row(add_group, C, C, C),
     Row(tighten_specifier, S, C, S),
+    Row(tighten_workspace_group_specifier, S, C, S),
 ]
 
 

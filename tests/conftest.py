@@ -1,0 +1,68 @@
+"""Fixtures shared by the CLI, error and write tests: project copies and a CLI runner."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+CORPUS = Path(__file__).resolve().parent.parent / "fixtures" / "corpus"
+#: A small project: an editable root and 41 third-party packages.
+SMALL = CORPUS / "astral-sh__uv-docker-example"
+#: A workspace of 17 members.
+WORKSPACE = CORPUS / "modelcontextprotocol__python-sdk"
+
+Cli = Callable[..., "subprocess.CompletedProcess[str]"]
+
+
+def _run(
+    *args: str | os.PathLike[str], cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    """`python -m lockstrip ARGS` in a subprocess, as a user runs it."""
+    env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "NO_COLOR", "TERM")}
+    env["COLUMNS"] = "100"  # help text wraps the same wherever the tests run
+    return subprocess.run(
+        [sys.executable, "-m", "lockstrip", *map(str, args)],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+@pytest.fixture
+def cli() -> Cli:
+    return _run
+
+
+def _copy(source: Path, target: Path) -> Path:
+    shutil.copytree(source, target, ignore=shutil.ignore_patterns("SOURCE.txt"))
+    return target
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """A copy of the small project at tmp_path/project."""
+    return _copy(SMALL, tmp_path / "project")
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> Path:
+    """A copy of the workspace project at tmp_path/workspace."""
+    return _copy(WORKSPACE, tmp_path / "workspace")
+
+
+@pytest.fixture
+def out(project: Path, tmp_path: Path) -> Path:
+    """tmp_path/out, holding an export of `project` written by a successful `lockstrip export`."""
+    target = tmp_path / "out"
+    result = _run("export", project, "--out", target)
+    assert result.returncode == 0, result.stderr
+    assert (target / "uv.lock").is_file()
+    return target
