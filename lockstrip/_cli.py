@@ -15,11 +15,17 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, TextIO
 
 from lockstrip import __version__
-from lockstrip.errors import LockstripError
+from lockstrip.errors import InputError, LockstripError
+
+if TYPE_CHECKING:
+    from lockstrip.export import Export
+    from lockstrip.project import Project
 
 EXIT_OK = 0
+EXIT_DIFFERS = 1
 EXIT_BAD_INPUT = 2
 
 _DESCRIPTION = (
@@ -47,6 +53,37 @@ Example: lockstrip export . --out build/deps
     RUN uv sync --frozen --no-install-project
 """
 
+_CHECK_HELP = """\
+Check that an export folder holds exactly what `lockstrip export` would write now.
+
+Exit 0 when it does, 1 when it is stale (and say what changed, in dependency terms), 2 on
+bad input. The export's mode is read from the folder; --mode overrides it. Nothing is
+written. This is the read-only pre-commit hook.
+"""
+
+_CHECK_EXAMPLE = """\
+Example: lockstrip check --out deps
+  export at deps is stale:
+  third-party dependencies changed (1 changes):
+    ↑ requests 2.31.0 → 2.32.3
+"""
+
+_DIFF_HELP = """\
+Explain what changed in the third-party dependency set between two versions of a project.
+
+OLD and NEW are project folders or export folders; with --git, revisions of the project
+in PROJECT_DIR (default .): --git REV compares REV with the working tree, --git A..B two
+revisions. Files at a revision are read with git, the working tree is not touched.
+Exit 0 when the third-party set is the same (only volatile fields changed), 1 when it
+differs, 2 on bad input.
+"""
+
+_DIFF_EXAMPLE = """\
+Example: lockstrip diff --git HEAD~1
+  only volatile fields changed: root version 1.4.0 → 1.5.0; export and digest unchanged
+Example: lockstrip diff old-checkout/ . --json
+"""
+
 _DIGEST_HELP = """\
 Print a digest of the third-party dependency set, for CI cache keys.
 
@@ -63,12 +100,18 @@ Example: lockstrip digest
 """
 
 
+def _colour(stream: TextIO) -> bool:
+    """Colour only on a terminal, and never when NO_COLOR is set (no-color.org)."""
+    return stream.isatty() and not os.environ.get("NO_COLOR") and os.environ.get("TERM") != "dumb"
+
+
 def _export(args: argparse.Namespace) -> int:
     from lockstrip.export import build_export, write_export
     from lockstrip.project import read_project
 
     project = read_project(args.project)
     result = build_export(project, args.mode)
+    previous = _stale_explanation(args.out, result) if args.exit_code else None
     changed = write_export(result, args.out, project.root, force=args.force)
     for warning in result.warnings:
         print(f"lockstrip: warning: {warning}", file=sys.stderr)
@@ -76,7 +119,112 @@ def _export(args: argparse.Namespace) -> int:
         state = "wrote" if changed else "unchanged"
         count = len(result.files)
         print(f"{state} {args.out} ({count} files, mode {args.mode})", file=sys.stderr)
-    return EXIT_OK
+    if changed and previous:
+        print(previous, end="")
+    return EXIT_DIFFERS if changed and args.exit_code else EXIT_OK
+
+
+def _stale_explanation(out: Path, wanted: Export) -> str | None:
+    """Why the export at `out` differs from `wanted`, or None when it is missing or equal."""
+    from lockstrip.explain import explain, render_text
+    from lockstrip.export import is_export, same_content
+    from lockstrip.project import MemoryFiles, read_files, read_project
+
+    if not out.is_dir() or not is_export(out) or same_content(out, wanted.files):
+        return None
+    try:
+        old = read_project(out)
+    except LockstripError as error:
+        return f"the export at {out} cannot be read ({error})\n"
+    new = read_files(MemoryFiles(wanted.files, out), out)
+    return render_text(explain(old, new), colour=_colour(sys.stdout))
+
+
+def _check(args: argparse.Namespace) -> int:
+    from lockstrip.explain import explain, render_json, render_text
+    from lockstrip.export import build_export, export_mode, is_export, same_content
+    from lockstrip.project import MemoryFiles, read_files, read_project
+
+    project = read_project(args.project)
+    out: Path = args.out
+    mode = args.mode or export_mode(out) or "frozen"
+    wanted = build_export(project, mode)
+    report: dict[str, Any] = {"export": str(out), "mode": mode}
+    if not out.exists():
+        message = f"no export at {out}; run: lockstrip export --out {out}\n"
+        return _report(args, message, {**report, "stale": True, "missing": True})
+    if not out.is_dir() or not is_export(out):
+        raise InputError(out, "is not an export folder written by lockstrip")
+    if same_content(out, wanted.files):
+        return _report(args, f"export at {out} is up to date\n", {**report, "stale": False})
+    try:
+        old = read_project(out)
+    except LockstripError as error:
+        message = f"export at {out} is stale and cannot be read ({error}); rewrite it\n"
+        return _report(args, message, {**report, "stale": True, "unreadable": str(error)})
+    explanation = explain(old, read_files(MemoryFiles(wanted.files, out), out))
+    if args.json:
+        print(render_json(explanation, {**report, "stale": True}), end="")
+    else:
+        print(f"export at {out} is stale (run: lockstrip export --out {out}):")
+        print(render_text(explanation, colour=_colour(sys.stdout)), end="")
+    return EXIT_DIFFERS
+
+
+def _report(args: argparse.Namespace, message: str, data: dict[str, Any]) -> int:
+    stale = bool(data.get("stale"))
+    if args.json:
+        print(json.dumps({"schema": 1, **data}, indent=2))
+    else:
+        print(message, end="", file=sys.stdout if stale else sys.stderr)
+    return EXIT_DIFFERS if stale else EXIT_OK
+
+
+def _diff(args: argparse.Namespace) -> int:
+    from lockstrip.explain import explain, render_json, render_text
+
+    if args.git is not None:
+        from lockstrip.git import read_revision, revision_range
+
+        if len(args.paths) > 1:
+            raise InputError(args.paths[1], "with --git, give at most one PROJECT_DIR")
+        folder = args.paths[0] if args.paths else Path(".")
+        old_rev, new_rev = revision_range(args.git)
+        old = read_revision(folder, old_rev)
+        new = read_revision(folder, new_rev) if new_rev else _read_side(folder)
+        labels = (old_rev, new_rev or f"{folder} (working tree)")
+    else:
+        if len(args.paths) != 2:
+            raise InputError(Path("."), "give OLD and NEW folders, or --git REV", field="diff")
+        old, new = (_read_side(path) for path in args.paths)
+        labels = (str(args.paths[0]), str(args.paths[1]))
+        old, new = _comparable(old, new), _comparable(new, old)
+    explanation = explain(old, new)
+    if args.json:
+        print(render_json(explanation, {"old": labels[0], "new": labels[1]}), end="")
+    else:
+        print(render_text(explanation, colour=_colour(sys.stdout)), end="")
+    return EXIT_DIFFERS if explanation.third_party_changed else EXIT_OK
+
+
+def _read_side(path: Path) -> Project:
+    from lockstrip.project import read_project
+
+    if path.is_dir() and not (path / "uv.lock").exists():
+        raise InputError(path, "is neither a uv project nor a lockstrip export (no uv.lock)")
+    project = read_project(path)
+    return project
+
+
+def _comparable(side: Project, other: Project) -> Project:
+    """A project compared with an export is compared as its export, in the export's mode."""
+    from lockstrip.export import build_export, export_mode
+    from lockstrip.project import MemoryFiles, read_files
+
+    mode = export_mode(other.root)
+    if mode is None or export_mode(side.root) is not None:
+        return side
+    return read_files(MemoryFiles(build_export(side, mode).files, side.root), side.root)
 
 
 def _digest(args: argparse.Namespace) -> int:
@@ -131,6 +279,33 @@ def _parser() -> argparse.ArgumentParser:
         help="replace OUT even when it holds files lockstrip did not write",
     )
     export.add_argument("--quiet", "-q", action="store_true", help="print errors only")
+
+    export.add_argument(
+        "--exit-code",
+        action="store_true",
+        help="exit 1 when the folder was (re)written, and say why (the pre-commit hook)",
+    )
+
+    check = command("check", _CHECK_HELP, _CHECK_EXAMPLE, _check)
+    check.add_argument(
+        "--out", "-o", type=Path, default=Path("lockstrip-export"), help="the export folder"
+    )
+    check.add_argument(
+        "--mode", choices=("frozen", "locked"), help="default: the mode the folder records"
+    )
+    check.add_argument("--json", action="store_true", help="print a JSON report")
+
+    diff = commands.add_parser(
+        "diff",
+        help=_DIFF_HELP.splitlines()[0],
+        description=_DIFF_HELP,
+        epilog=_DIFF_EXAMPLE,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    diff.add_argument("paths", nargs="*", type=Path, metavar="OLD NEW | PROJECT_DIR")
+    diff.add_argument("--git", metavar="REV|A..B", help="compare git revisions of the project")
+    diff.add_argument("--json", action="store_true", help="print a JSON report")
+    diff.set_defaults(run=_diff)
 
     digest = command("digest", _DIGEST_HELP, _DIGEST_EXAMPLE, _digest)
     digest.add_argument(

@@ -4,12 +4,22 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable
 from typing import Any, NamedTuple
 
 from lockstrip.project import Project
 from lockstrip.volatile import strip_lock, strip_root_pyproject
 
-__all__ = ["Digest", "compute_digest", "digest_view"]
+__all__ = ["Digest", "compute_digest", "digest_view", "third_party_hash"]
+
+#: The lock-level keys that belong to the third-party set itself (with its packages).
+_THIRD_PARTY_KEYS = (
+    "requires-python",
+    "resolution-markers",
+    "supported-markers",
+    "required-markers",
+    "conflicts",
+)
 
 #: Bumped when the serialization changes, so old and new digests never compare equal.
 SCHEME = "lockstrip-digest-1"
@@ -45,22 +55,36 @@ def _dumps(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
 
 
+def _hash(scheme: str, header: Any, packages: Iterable[Any]) -> str:
+    # Packages are hashed as a sorted set: the hash does not depend on the lock's order.
+    lines = sorted(_dumps(package) for package in packages)
+    hasher = hashlib.sha256(scheme.encode())
+    hasher.update(b"\n")
+    hasher.update(_dumps(header).encode())
+    for line in lines:
+        hasher.update(b"\n")
+        hasher.update(line.encode())
+    return f"sha256:{hasher.hexdigest()}"
+
+
+def third_party_hash(project: Project) -> str:
+    """A hash of the third-party set alone: what `uv export --all-packages --all-extras
+    --all-groups` shows. Unlike the digest, it leaves out which local package pulls which
+    third-party package (the scopes), the manifest and the [tool.uv] settings."""
+    lock = digest_view(project)["lock"]
+    header = {key: lock.get(key) for key in _THIRD_PARTY_KEYS}
+    return _hash("lockstrip-third-party-1", header, (p for p in lock["package"] if "name" in p))
+
+
 def compute_digest(project: Project) -> Digest:
     view = digest_view(project)
-    # Packages are hashed as a sorted set: the digest does not depend on the lock's order.
-    packages = sorted(_dumps(package) for package in view["lock"].pop("package", ()))
-    hasher = hashlib.sha256(SCHEME.encode())
-    hasher.update(b"\n")
-    hasher.update(_dumps(view).encode())
-    for package in packages:
-        hasher.update(b"\n")
-        hasher.update(package.encode())
+    packages = view["lock"].pop("package", ())
     local = sum(1 for p in project.lock.packages if project.locals.is_local(p))
     artifacts = sum(
         1 for p in project.lock.packages if not project.locals.is_local(p) for _ in p.artifacts()
     )
     return Digest(
-        value=f"sha256:{hasher.hexdigest()}",
+        value=_hash(SCHEME, view, packages),
         packages=len(project.lock.packages) - local,
         local_packages=local,
         artifacts=artifacts,

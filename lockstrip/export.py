@@ -16,12 +16,40 @@ from lockstrip.render_lock import render_lock
 from lockstrip.render_pyproject import render_pyproject
 from lockstrip.volatile import strip_lock, strip_member_pyproject, strip_root_pyproject
 
-__all__ = ["HEADER", "Export", "Mode", "build_export", "is_export", "write_export"]
+__all__ = [
+    "Export",
+    "Mode",
+    "build_export",
+    "export_mode",
+    "header",
+    "is_export",
+    "same_content",
+    "write_export",
+]
 
 Mode = Literal["frozen", "locked"]
 
-#: First line of every pyproject.toml lockstrip writes; how it knows a folder is its own.
-HEADER = "# Written by `lockstrip export`; do not edit: it is rewritten from the project.\n"
+#: The first line of every pyproject.toml lockstrip writes starts so: how it knows its own
+#: folders. The rest of the line names the mode, so `lockstrip check` needs no --mode.
+_HEADER_START = "# Written by `lockstrip export"
+
+
+def header(mode: Mode) -> str:
+    return f"{_HEADER_START} --mode {mode}`; do not edit: it is rewritten from the project.\n"
+
+
+def export_mode(folder: Path) -> Mode | None:
+    """The mode recorded in an export folder's root pyproject.toml, or None."""
+    try:
+        with (folder / "pyproject.toml").open(encoding="utf-8") as handle:
+            first = handle.readline()
+    except (OSError, UnicodeDecodeError):
+        return None
+    for mode in ("frozen", "locked"):
+        if first == header(mode):
+            return mode
+    return None
+
 
 #: The only file names an export holds.
 _EXPORT_FILES = frozenset({"pyproject.toml", "uv.lock"})
@@ -40,13 +68,13 @@ class Export:
 
 def build_export(project: Project, mode: Mode = "frozen") -> Export:
     stripped = strip_root_pyproject(project.pyproject, mode, lock_name=project.root_name)
-    files = {"pyproject.toml": HEADER + render_pyproject(stripped)}
+    files = {"pyproject.toml": header(mode) + render_pyproject(stripped)}
     members = (
         project.members if mode == "locked" else [m for m in project.members if m.workspace_member]
     )
     for member in members:
         doc = strip_member_pyproject(project.member_pyproject(member), mode, name=member.name)
-        files[f"{member.path}/pyproject.toml"] = HEADER + render_pyproject(doc)
+        files[f"{member.path}/pyproject.toml"] = header(mode) + render_pyproject(doc)
     files["uv.lock"] = render_lock(strip_lock(project.lock, project.locals, mode))
     sources = (project.root, *(project.root / member.path for member in project.members))
     return Export(dict(sorted(files.items())), tuple(_warnings(project, mode)), sources)
@@ -78,8 +106,7 @@ def _warnings(project: Project, mode: Mode) -> list[str]:
         )
     dynamic = {"pyproject.toml": _dynamic(project.pyproject)}
     for member in project.members:
-        path = project.root / member.path / "pyproject.toml"
-        if path.exists():
+        if project.files.read(f"{member.path}/pyproject.toml") is not None:
             dynamic[f"{member.path}/pyproject.toml"] = _dynamic(project.member_pyproject(member))
     for where, fields in dynamic.items():
         if fields:
@@ -93,12 +120,7 @@ def _warnings(project: Project, mode: Mode) -> list[str]:
 
 def is_export(folder: Path) -> bool:
     """True when `folder` holds nothing but files a lockstrip export writes."""
-    root = folder / "pyproject.toml"
-    try:
-        with root.open(encoding="utf-8") as handle:
-            if handle.readline() != HEADER:
-                return False
-    except (OSError, UnicodeDecodeError):
+    if export_mode(folder) is None:
         return False
     for _dirpath, _dirnames, filenames in os.walk(folder):
         if any(name not in _EXPORT_FILES for name in filenames):
@@ -106,7 +128,7 @@ def is_export(folder: Path) -> bool:
     return True
 
 
-def _same_content(folder: Path, files: Mapping[str, str]) -> bool:
+def same_content(folder: Path, files: Mapping[str, str]) -> bool:
     found = {
         Path(dirpath, name).relative_to(folder).as_posix()
         for dirpath, _, names in os.walk(folder)
@@ -142,7 +164,7 @@ def write_export(export: Export, out: Path, project_root: Path, *, force: bool =
     A failure leaves the previous `out` as it was.
     """
     _check_target(out, (project_root, *export.sources), force)
-    if out.is_dir() and _same_content(out, export.files):
+    if out.is_dir() and same_content(out, export.files):
         return False
     parent = out.resolve().parent
     for rel in export.files:

@@ -1,18 +1,68 @@
-"""Find and read a uv project: the root pyproject, uv.lock, and the workspace members."""
+"""Find and read a uv project: the root pyproject, uv.lock, and the workspace members.
+
+Files come through `ProjectFiles`: a folder on disk (`FolderFiles`) or a git revision
+(`lockstrip.git.GitFiles`), so every reader of a project reads it the same way.
+"""
 
 from __future__ import annotations
 
 import posixpath
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 
 from lockstrip.errors import InputError
 from lockstrip.lockfile import Lock, parse_lock
-from lockstrip.tomlread import load_toml
+from lockstrip.tomlread import parse_toml, read_text
 from lockstrip.volatile import Locals, find_locals
 
-__all__ = ["Member", "Project", "read_project"]
+__all__ = [
+    "FolderFiles",
+    "Member",
+    "MemoryFiles",
+    "Project",
+    "ProjectFiles",
+    "read_files",
+    "read_project",
+]
+
+
+class ProjectFiles(Protocol):
+    """Read access to a project's files by POSIX path relative to its root."""
+
+    def read(self, rel: str) -> str | None:
+        """The file's text, or None when it does not exist; InputError when unreadable."""
+
+    def where(self, rel: str) -> Path:
+        """How errors name the file: a path, or `REV:path` for a git revision."""
+
+
+class FolderFiles:
+    """A project folder on disk."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def read(self, rel: str) -> str | None:
+        path = self.root / rel
+        return read_text(path) if path.exists() or path.is_symlink() else None
+
+    def where(self, rel: str) -> Path:
+        return self.root / rel
+
+
+class MemoryFiles:
+    """Files held in memory, such as an export not yet written."""
+
+    def __init__(self, files: Mapping[str, str], root: Path) -> None:
+        self.files = files
+        self.root = root
+
+    def read(self, rel: str) -> str | None:
+        return self.files.get(rel)
+
+    def where(self, rel: str) -> Path:
+        return self.root / rel
 
 
 class Member(NamedTuple):
@@ -30,10 +80,7 @@ class Project(NamedTuple):
     locals: Locals
     members: tuple[Member, ...]
     outside: tuple[tuple[str, str], ...]  # (name, path) of local packages outside the project
-
-    @property
-    def pyproject_path(self) -> Path:
-        return self.root / "pyproject.toml"
+    files: ProjectFiles
 
     @property
     def root_name(self) -> str | None:
@@ -47,12 +94,16 @@ class Project(NamedTuple):
         return None
 
     def member_pyproject(self, member: Member) -> Mapping[str, Any]:
-        return _load_pyproject(self.root / member.path / "pyproject.toml")
+        return _load_pyproject(self.files, f"{member.path}/pyproject.toml")
 
 
-def _load_pyproject(path: Path) -> Mapping[str, Any]:
+def _load_pyproject(files: ProjectFiles, rel: str) -> Mapping[str, Any]:
     """Read a pyproject.toml and check the tables lockstrip reads; errors name the field."""
-    doc = load_toml(path)
+    path = files.where(rel)
+    text = files.read(rel)
+    if text is None:
+        raise InputError(path, "file not found")
+    doc = parse_toml(text, path)
     for key in ("project", "tool", "dependency-groups"):
         if key in doc and not isinstance(doc[key], Mapping):
             raise InputError(path, "expected a table", field=key)
@@ -76,19 +127,28 @@ def read_project(directory: Path | str) -> Project:
     root = Path(directory)
     if not root.is_dir():
         raise InputError(root, "not a folder" if root.exists() else "no such folder")
-    lock_path = root / "uv.lock"
-    if not lock_path.exists():
+    if not (root / "uv.lock").exists():
         hint = "run `uv lock` first"
         for parent in root.resolve().parents:
             if (parent / "uv.lock").is_file():
                 hint = f"the workspace root seems to be {parent}; run lockstrip there"
                 break
-        raise InputError(lock_path, f"file not found ({hint})")
-    pyproject_path = root / "pyproject.toml"
-    if not pyproject_path.exists():
-        raise InputError(pyproject_path, "file not found (a uv project needs one beside uv.lock)")
-    pyproject = _load_pyproject(pyproject_path)
-    lock = parse_lock(load_toml(lock_path), lock_path)
+        raise InputError(root / "uv.lock", f"file not found ({hint})")
+    return read_files(FolderFiles(root), root)
+
+
+def read_files(files: ProjectFiles, root: Path) -> Project:
+    """Read a project through `files`; `root` is where it lives (for messages and exports)."""
+    lock_path = files.where("uv.lock")
+    lock_text = files.read("uv.lock")
+    if lock_text is None:
+        raise InputError(lock_path, "file not found (run `uv lock` first)")
+    if files.read("pyproject.toml") is None:
+        raise InputError(
+            files.where("pyproject.toml"), "file not found (a uv project needs one beside uv.lock)"
+        )
+    pyproject = _load_pyproject(files, "pyproject.toml")
+    lock = parse_lock(parse_toml(lock_text, lock_path), lock_path)
     locals = find_locals(lock)
     workspace = set(lock.members)
     members, outside = [], []
@@ -105,4 +165,4 @@ def read_project(directory: Path | str) -> Project:
             outside.append((name, source.location))
         elif path != ".":
             members.append(Member(name, path, name in workspace))
-    return Project(root, pyproject, lock, locals, tuple(members), tuple(outside))
+    return Project(root, pyproject, lock, locals, tuple(members), tuple(outside), files)

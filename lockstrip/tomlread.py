@@ -41,7 +41,8 @@ def _reference() -> ModuleType:
         return tomllib
     import tomli  # pragma: no cover - Python 3.10 only
 
-    return tomli  # pragma: no cover
+    module: ModuleType = tomli  # pragma: no cover
+    return module  # pragma: no cover
 
 
 def read_text(path: Path) -> str:

@@ -29,6 +29,7 @@ __all__ = [
     "Policy",
     "View",
     "find_locals",
+    "local_id",
     "strip_lock",
     "strip_member_pyproject",
     "strip_root_pyproject",
@@ -123,6 +124,13 @@ LOCAL_PACKAGE_KEYS: dict[str, Policy] = {
         "resolved edges above them decide what is installed",
     ),
 }
+
+#: Representations that change without a change to what is downloaded (digest view only:
+#: the export keeps uv's spelling, which `uv sync` compares with the project's settings).
+REGISTRY_URL_SPELLING = (
+    "a registry URL's trailing slash: uv releases spell https://pypi.org/simple with and "
+    "without it; the artifacts' own URLs and hashes are unchanged"
+)
 
 #: Keys inside sdist and wheel tables that change without a change to the artifact.
 ARTIFACT_VOLATILE_KEYS: dict[str, str] = {
@@ -245,7 +253,7 @@ def find_locals(lock: Lock) -> Locals:
     return Locals(local, frozenset(local.keys() & third_party))
 
 
-def _local_id(source: Source) -> str:
+def local_id(source: Source) -> str:
     """How the digest names a local package: by its place, not its name or version."""
     return f"{source.kind}:{posixpath.normpath(source.location)}"
 
@@ -317,9 +325,19 @@ def _strip_package(package: Package, locals: Locals, view: View) -> dict[str, An
                 out[key] = MASKED_VERSION
         elif local and key == "name" and view == "digest":
             pass  # the digest names a local package by its source, kept below
+        elif key == "source" and view == "digest":
+            out[key] = _registry_spelling(value)
         else:
             out[key] = value
     return out
+
+
+def _registry_spelling(source: Mapping[str, Any]) -> Any:
+    """See REGISTRY_URL_SPELLING."""
+    registry = source.get("registry")
+    if isinstance(registry, str) and registry.endswith("/"):
+        return {**source, "registry": registry.rstrip("/")}
+    return source
 
 
 def _strip_artifact(table: Mapping[str, Any]) -> dict[str, Any]:
@@ -329,10 +347,12 @@ def _strip_artifact(table: Mapping[str, Any]) -> dict[str, Any]:
 def _strip_edge(edge: Mapping[str, Any], locals: Locals, view: View) -> dict[str, Any]:
     target = locals.edge_target(edge)
     if target is None:
+        if view == "digest" and isinstance(edge.get("source"), Mapping):
+            return {**edge, "source": _registry_spelling(edge["source"])}
         return dict(edge)
     if view == "digest":
         rest = {k: v for k, v in edge.items() if k not in ("name", "version", "source")}
-        return {"local": _local_id(target), **rest}
+        return {"local": local_id(target), **rest}
     if "version" in edge:
         return {**edge, "version": MASKED_VERSION}
     return dict(edge)
@@ -345,7 +365,7 @@ def _anonymize_conflicts_and_names(value: Any, locals: Locals) -> Any:
         for k, v in value.items():
             local = isinstance(v, str) and v in locals.by_name and v not in locals.shared_names
             if k in ("package", "name") and local:
-                out[k] = _local_id(locals.by_name[v])
+                out[k] = local_id(locals.by_name[v])
             else:
                 out[k] = _anonymize_conflicts_and_names(v, locals)
         return out

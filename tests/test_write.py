@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from lockstrip.errors import OutputError
-from lockstrip.export import HEADER, build_export, write_export
+from lockstrip.export import build_export, header, write_export
 from lockstrip.project import read_project
 
 Cli = Callable[..., "subprocess.CompletedProcess[str]"]  # the `cli` fixture (conftest.py)
@@ -66,7 +66,9 @@ def _pyproject_without_header(folder: Path) -> None:
 
 
 def _export_plus_a_file(folder: Path) -> None:
-    (folder / "pyproject.toml").write_text(HEADER + '[project]\nname = "x"\n', encoding="utf-8")
+    (folder / "pyproject.toml").write_text(
+        header("frozen") + '[project]\nname = "x"\n', encoding="utf-8"
+    )
     (folder / "sub").mkdir()
     (folder / "sub" / "main.py").write_text("print('mine')\n", encoding="utf-8")
 

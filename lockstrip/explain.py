@@ -1,0 +1,397 @@
+"""Explanations: what changed between two projects, in dependency terms.
+
+The two projects are reduced to their digest views (so `lockstrip.volatile` alone decides
+what is volatile), keyed for people (packages by name and version, artifacts by file name,
+edges as requirement strings), and compared with deepdiff; the places it reports become
+changelog lines: `+ httpx 0.28.1`, `↑ requests 2.31.0 → 2.32.3`, ...
+"""
+
+from __future__ import annotations
+
+import json
+import posixpath
+from collections.abc import Iterator, Mapping
+from typing import Any, NamedTuple
+
+from lockstrip.digest import compute_digest, digest_view, third_party_hash
+from lockstrip.lockfile import Source
+from lockstrip.project import Project
+from lockstrip.volatile import local_id
+
+__all__ = ["Change", "Explanation", "explain", "render_json", "render_text"]
+
+#: The kinds of change, in the order an explanation lists them (the JSON `kind` values).
+KINDS = (
+    "added",
+    "removed",
+    "upgraded",
+    "downgraded",
+    "versions",
+    "source",
+    "artifacts",
+    "dependencies",
+    "local-added",
+    "local-removed",
+    "groups",
+    "extras",
+    "requires-python",
+    "markers",
+    "conflicts",
+    "manifest",
+    "settings",
+)
+_SYMBOL = {"added": "+", "removed": "-", "upgraded": "↑", "downgraded": "↓", "local-added": "+"}
+_SYMBOL["local-removed"] = "-"
+
+
+class Change(NamedTuple):
+    """One line of an explanation."""
+
+    kind: str
+    subject: str
+    old: str | None
+    new: str | None
+    detail: str
+
+    def as_json(self) -> dict[str, Any]:
+        return self._asdict()
+
+
+class Explanation(NamedTuple):
+    old_digest: str
+    new_digest: str
+    #: The third-party set itself changed (packages, artifacts, their edges, markers):
+    #: what `diff` exits 1 on. The digest also changes when only scopes change.
+    third_party_changed: bool
+    changes: tuple[Change, ...]
+    volatile: tuple[str, ...]  # what changed among volatile fields, for people
+
+    @property
+    def digest_changed(self) -> bool:
+        return self.old_digest != self.new_digest
+
+
+# --- the model ---------------------------------------------------------------------------
+
+
+def _edge_text(edge: Mapping[str, Any], names: Mapping[str, str]) -> str:
+    name = str(names.get(edge["local"], edge["local"]) if "local" in edge else edge["name"])
+    text = name + (f"[{','.join(edge['extra'])}]" if edge.get("extra") else "")
+    if "version" in edge:
+        text += f" =={edge['version']}"
+    if "marker" in edge:
+        text += f" ; {edge['marker']}"
+    return text
+
+
+def _edges(package: Mapping[str, Any], names: Mapping[str, str]) -> dict[str, frozenset[str]]:
+    edges = {"dependencies": package.get("dependencies", [])}
+    for extra, deps in package.get("optional-dependencies", {}).items():
+        edges[f"extra {extra}"] = deps
+    for group, deps in package.get("dev-dependencies", {}).items():
+        edges[f"group {group}"] = deps
+    return {key: frozenset(_edge_text(e, names) for e in deps) for key, deps in edges.items()}
+
+
+def _source_text(source: Mapping[str, Any]) -> str:
+    found = Source.from_table(source)
+    return f"{found.kind} {found.location}" if found else json.dumps(source, sort_keys=True)
+
+
+def _artifacts(package: Mapping[str, Any]) -> dict[str, str]:
+    artifacts = {}
+    for artifact in [package.get("sdist"), *package.get("wheels", ())]:
+        if not artifact:
+            continue
+        where = artifact.get("url") or artifact.get("path") or artifact.get("filename") or ""
+        name = posixpath.basename(where.split("#")[0]) or "sdist"
+        artifacts[name] = f"{artifact.get('hash', '')} {where}"
+    return artifacts
+
+
+def model(project: Project) -> dict[str, Any]:
+    """The digest view keyed for people: what explanations compare."""
+    view = digest_view(project)
+    names = {local_id(source): name for name, source in project.locals.by_name.items()}
+    packages: dict[str, dict[str, Any]] = {}
+    local: dict[str, Any] = {}
+    for package in view["lock"].pop("package", []):
+        edges = _edges(package, names)
+        if "name" not in package:  # a local package: the digest view names it by its place
+            where = Source.from_table(package["source"])
+            key = local_id(where) if where else _source_text(package["source"])
+            local[names.get(key, key)] = edges
+            continue
+        entry = {
+            "source": _source_text(package["source"]),
+            "artifacts": _artifacts(package),
+            "edges": edges,
+        }
+        versions = packages.setdefault(package["name"], {})
+        version = package.get("version", "(no version)")
+        versions[version if version not in versions else f"{version} ({entry['source']})"] = entry
+    return {"packages": packages, "local": local, "settings": view}
+
+
+# --- comparing ---------------------------------------------------------------------------
+
+
+def _affected(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, set[str]]:
+    """Where deepdiff finds the models differ: section -> names (packages, locals, settings)."""
+    from deepdiff import DeepDiff  # 80 ms to import: only when an explanation is needed
+
+    places: dict[str, set[str]] = {"packages": set(), "local": set(), "settings": set()}
+    for levels in DeepDiff(old, new, view="tree").values():
+        for level in levels:
+            path = level.path(output_format="list")
+            if len(path) >= 2:
+                section, name = path[0], path[1]
+                if section == "settings" and len(path) >= 3:
+                    name = f"{path[1]}.{path[2]}"
+                places[section].add(str(name))
+            else:  # a whole section appeared or went away
+                sides = (level.t1, level.t2)
+                for side in sides:
+                    if isinstance(side, Mapping):
+                        places[str(path[0])].update(map(str, side))
+    return places
+
+
+def _version_key(version: str) -> Any:
+    from packaging.version import InvalidVersion, Version
+
+    try:
+        return (1, Version(version))
+    except InvalidVersion:
+        return (0, version)
+
+
+def _set_changes(old: frozenset[str], new: frozenset[str]) -> list[str]:
+    return [f"+ {item}" for item in sorted(new - old)] + [f"- {item}" for item in sorted(old - new)]
+
+
+def _package_changes(name: str, old: Mapping[str, Any], new: Mapping[str, Any]) -> Iterator[Change]:
+    if not old:
+        versions = ", ".join(sorted(new, key=_version_key))
+        yield Change("added", name, None, versions, f"{name} {versions}")
+        return
+    if not new:
+        versions = ", ".join(sorted(old, key=_version_key))
+        yield Change("removed", name, versions, None, f"{name} {versions}")
+        return
+    gone, came = sorted(old.keys() - new.keys()), sorted(new.keys() - old.keys())
+    if len(gone) == 1 and len(came) == 1:
+        kind = "upgraded" if _version_key(came[0]) > _version_key(gone[0]) else "downgraded"
+        yield Change(kind, name, gone[0], came[0], f"{name} {gone[0]} → {came[0]}")
+    elif gone or came:
+        before = ", ".join(sorted(old, key=_version_key))
+        after = ", ".join(sorted(new, key=_version_key))
+        yield Change("versions", name, before, after, f"{name} {before} → {after}")
+    for version in sorted(old.keys() & new.keys(), key=_version_key):
+        a, b = old[version], new[version]
+        subject = f"{name} {version}"
+        if a["source"] != b["source"]:
+            detail = f"{subject}: source {a['source']} → {b['source']}"
+            yield Change("source", subject, a["source"], b["source"], detail)
+        if a["artifacts"] != b["artifacts"]:
+            yield Change("artifacts", subject, None, None, _artifact_detail(subject, a, b))
+        if a["edges"] != b["edges"]:
+            parts = []
+            for key in sorted(a["edges"].keys() | b["edges"].keys()):
+                moved = _set_changes(
+                    a["edges"].get(key, frozenset()), b["edges"].get(key, frozenset())
+                )
+                if moved:
+                    parts.append(f"{key}: {', '.join(moved)}")
+            yield Change("dependencies", subject, None, None, f"{subject}: {'; '.join(parts)}")
+
+
+def _artifact_detail(subject: str, a: Mapping[str, Any], b: Mapping[str, Any]) -> str:
+    old, new = a["artifacts"], b["artifacts"]
+    parts = []
+    if added := sorted(new.keys() - old.keys()):
+        parts.append(f"{len(added)} added ({_few(added)})")
+    if removed := sorted(old.keys() - new.keys()):
+        parts.append(f"{len(removed)} removed ({_few(removed)})")
+    hashes, urls = [], []
+    for file in sorted(old.keys() & new.keys()):
+        (old_hash, old_url), (new_hash, new_url) = old[file].split(" ", 1), new[file].split(" ", 1)
+        if old_hash != new_hash:
+            hashes.append(file)
+        elif old_url != new_url:
+            urls.append(file)
+    if hashes:
+        parts.append(f"hash changed for {_few(hashes)}")
+    if urls:
+        parts.append(f"URL changed for {_few(urls)}")
+    return f"{subject}: artifacts {'; '.join(parts)}"
+
+
+def _few(items: list[str], limit: int = 3) -> str:
+    shown = ", ".join(items[:limit])
+    return shown + (f" and {len(items) - limit} more" if len(items) > limit else "")
+
+
+def _local_changes(name: str, old: Mapping[str, Any], new: Mapping[str, Any]) -> Iterator[Change]:
+    if not old or not new:
+        kind, side = ("local-added", new) if not old else ("local-removed", old)
+        pulls = sorted(side.get("dependencies", ()))
+        word = "added" if kind == "local-added" else "removed"
+        detail = f"local package {name} {word}" + (f" (pulls {_few(pulls)})" if pulls else "")
+        yield Change(kind, name, None, None, detail)
+        return
+    for key in sorted(old.keys() | new.keys()):
+        a: frozenset[str] = old.get(key, frozenset())
+        b: frozenset[str] = new.get(key, frozenset())
+        if key in old and key in new:
+            if a != b:
+                detail = f"{name}: {key}: {', '.join(_set_changes(a, b))}"
+                yield Change(_edge_kind(key), name, None, None, detail)
+            continue
+        word, items = ("added", sorted(b)) if key in new else ("removed", sorted(a))
+        detail = f"{name}: {key} {word}" + (f" ({_few(items)})" if items else "")
+        yield Change(_edge_kind(key), name, None, None, detail)
+
+
+def _edge_kind(key: str) -> str:
+    """`group dev` -> groups, `extra cli` -> extras, `dependencies` -> dependencies."""
+    return {"group": "groups", "extra": "extras"}.get(key.split(" ", 1)[0], "dependencies")
+
+
+def _compact(value: Any) -> str:
+    if value is None:
+        return "(none)"
+    text = value if isinstance(value, str) else json.dumps(value, sort_keys=True, default=str)
+    return text if len(text) <= 120 else text[:117] + "..."
+
+
+def _setting_kind(place: str) -> str:
+    key = place.split(".", 1)[1]
+    if key == "requires-python" or key.startswith("project"):
+        return "requires-python"
+    if key.endswith("markers"):
+        return "markers"
+    if key in ("conflicts", "manifest"):
+        return key
+    return "settings"
+
+
+def _setting_changes(place: str, old: Mapping[str, Any], new: Mapping[str, Any]) -> Change:
+    section, key = place.split(".", 1)
+    a, b = old[section].get(key), new[section].get(key)
+    label = key if section == "lock" else f"pyproject [{key}]"
+    if isinstance(a, list | type(None)) and isinstance(b, list | type(None)):
+        moved = _set_changes(frozenset(map(_compact, a or ())), frozenset(map(_compact, b or ())))
+        if moved:
+            detail = f"{label}: {'; '.join(moved)}"
+            return Change(_setting_kind(place), label, None, None, detail)
+    before, after = _compact(a), _compact(b)
+    return Change(_setting_kind(place), label, before, after, f"{label}: {before} → {after}")
+
+
+def _volatile_notes(old: Project, new: Project) -> list[str]:
+    """What changed among the volatile fields: the one-line answer to "why did bytes change"."""
+    notes = []
+    versions = (
+        {p.name: p.version for p in x.lock.packages if x.locals.is_local(p)} for x in (old, new)
+    )
+    before, after = versions
+    root = new.root_name or old.root_name
+    for name in sorted(before.keys() & after.keys(), key=lambda n: (n != root, n)):
+        if before[name] != after[name]:
+            label = "root version" if name == root else f"{name} version"
+            notes.append(f"{label} {before[name]} → {after[name]}")
+    if old.lock.revision != new.lock.revision:
+        notes.append(f"lock revision {old.lock.revision} → {new.lock.revision}")
+    times = [
+        sum("upload-time" in a for p in x.lock.packages for a in p.artifacts()) for x in (old, new)
+    ]
+    if times[0] != times[1]:
+        notes.append(f"upload-time on {times[0]} → {times[1]} artifacts")
+    metadata = [
+        [p.data.get("metadata") for p in x.lock.packages if x.locals.is_local(p)]
+        for x in (old, new)
+    ]
+    if metadata[0] != metadata[1]:
+        notes.append("dependency specifiers (the resolution is the same)")
+    if old.lock.data.get("options") != new.lock.data.get("options"):
+        notes.append("resolver options ([options] in uv.lock)")
+    if _without_version(old.pyproject) != _without_version(new.pyproject):
+        notes.append("pyproject.toml fields outside the third-party set")
+    return notes
+
+
+def _without_version(doc: Mapping[str, Any]) -> Mapping[str, Any]:
+    project = doc.get("project")
+    if not isinstance(project, Mapping):
+        return doc
+    return {**doc, "project": {k: v for k, v in project.items() if k != "version"}}
+
+
+def explain(old: Project, new: Project) -> Explanation:
+    """What changed from `old` to `new`, third-party changes first."""
+    old_digest, new_digest = compute_digest(old).value, compute_digest(new).value
+    changes: list[Change] = []
+    if old_digest != new_digest:  # the digest covers the third-party set and more
+        a, b = model(old), model(new)
+        places = _affected(a, b)
+        for name in sorted(places["packages"]):
+            changes.extend(
+                _package_changes(name, a["packages"].get(name, {}), b["packages"].get(name, {}))
+            )
+        for name in sorted(places["local"]):
+            changes.extend(_local_changes(name, a["local"].get(name, {}), b["local"].get(name, {})))
+        for place in sorted(places["settings"]):
+            if "." in place:
+                changes.append(_setting_changes(place, a["settings"], b["settings"]))
+        changes.sort(key=lambda change: KINDS.index(change.kind))
+    third_party = third_party_hash(old) != third_party_hash(new)
+    notes = tuple(_volatile_notes(old, new))
+    return Explanation(old_digest, new_digest, third_party, tuple(changes), notes)
+
+
+# --- rendering ---------------------------------------------------------------------------
+
+_COLOURS = {"+": "32", "-": "31", "↑": "36", "↓": "36", "~": "33"}
+
+
+def _line(change: Change, colour: bool) -> str:
+    symbol = _SYMBOL.get(change.kind, "~")
+    if colour:
+        return f"  \033[{_COLOURS[symbol]}m{symbol}\033[0m {change.detail}"
+    return f"  {symbol} {change.detail}"
+
+
+def render_text(explanation: Explanation, *, colour: bool = False) -> str:
+    """A changelog for a terminal or a CI log."""
+    if not explanation.digest_changed:
+        if not explanation.volatile:
+            return "third-party dependencies unchanged; export and digest unchanged\n"
+        notes = "; ".join(explanation.volatile)
+        return f"only volatile fields changed: {notes}; export and digest unchanged\n"
+    count = len(explanation.changes)
+    if explanation.third_party_changed:
+        lines = [f"third-party dependencies changed ({count} changes):"]
+    else:
+        lines = [
+            f"third-party set unchanged; what local packages pull changed ({count} changes; "
+            "the digest and the export change, scoped installs may differ):"
+        ]
+    lines.extend(_line(change, colour) for change in explanation.changes)
+    if explanation.volatile:
+        lines.append(f"also changed (volatile): {'; '.join(explanation.volatile)}")
+    return "\n".join(lines) + "\n"
+
+
+def render_json(explanation: Explanation, extra: Mapping[str, Any] | None = None) -> str:
+    """The stable machine form; its fields are documented in the README."""
+    data: dict[str, Any] = {
+        "schema": 1,
+        "third_party_changed": explanation.third_party_changed,
+        "digest_changed": explanation.digest_changed,
+        "digest": {"old": explanation.old_digest, "new": explanation.new_digest},
+        "changes": [change.as_json() for change in explanation.changes],
+        "volatile": list(explanation.volatile),
+    }
+    data.update(extra or {})
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
