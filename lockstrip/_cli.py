@@ -64,7 +64,7 @@ written. This is the read-only pre-commit hook.
 _CHECK_EXAMPLE = """\
 Example: lockstrip check --out deps
   export at deps is stale:
-  third-party dependencies changed (1 changes):
+  third-party dependencies changed (1 change):
     ↑ requests 2.31.0 → 2.32.3
 """
 
@@ -137,7 +137,7 @@ def _stale_explanation(out: Path, wanted: Export) -> str | None:
     except LockstripError as error:
         return f"the export at {out} cannot be read ({error})\n"
     new = read_files(MemoryFiles(wanted.files, out), out)
-    return render_text(explain(old, new), colour=_colour(sys.stdout))
+    return render_text(explain(old, new), colour=_colour(sys.stdout), export_changed=True)
 
 
 def _check(args: argparse.Namespace) -> int:
@@ -150,31 +150,49 @@ def _check(args: argparse.Namespace) -> int:
     mode = args.mode or export_mode(out) or "frozen"
     wanted = build_export(project, mode)
     report: dict[str, Any] = {"export": str(out), "mode": mode}
-    if not out.exists():
+    if not out.exists() or (out.is_dir() and not any(out.iterdir())):  # export fills either
         message = f"no export at {out}; run: lockstrip export --out {out}\n"
-        return _report(args, message, {**report, "stale": True, "missing": True})
+        return _report(args, message, {**report, "stale": True, "missing": True}, project)
     if not out.is_dir() or not is_export(out):
         raise InputError(out, "is not an export folder written by lockstrip")
     if same_content(out, wanted.files):
-        return _report(args, f"export at {out} is up to date\n", {**report, "stale": False})
+        message = f"export at {out} is up to date\n"
+        return _report(args, message, {**report, "stale": False}, project)
     try:
         old = read_project(out)
     except LockstripError as error:
         message = f"export at {out} is stale and cannot be read ({error}); rewrite it\n"
-        return _report(args, message, {**report, "stale": True, "unreadable": str(error)})
+        data = {**report, "stale": True, "unreadable": str(error)}
+        return _report(args, message, data, project)
     explanation = explain(old, read_files(MemoryFiles(wanted.files, out), out))
     if args.json:
         print(render_json(explanation, {**report, "stale": True}), end="")
     else:
         print(f"export at {out} is stale (run: lockstrip export --out {out}):")
-        print(render_text(explanation, colour=_colour(sys.stdout)), end="")
+        text = render_text(explanation, colour=_colour(sys.stdout), export_changed=True)
+        print(text, end="")
     return EXIT_DIFFERS
 
 
-def _report(args: argparse.Namespace, message: str, data: dict[str, Any]) -> int:
+def _report(args: argparse.Namespace, message: str, data: dict[str, Any], project: Project) -> int:
+    """A check that needs no explanation: up to date, or an export missing or unreadable.
+
+    The JSON has the keys of an explanation's (`render_json`); the old digest is null when
+    there is no readable export to take it from."""
     stale = bool(data.get("stale"))
     if args.json:
-        print(json.dumps({"schema": 1, **data}, indent=2))
+        from lockstrip.digest import compute_digest
+
+        new = compute_digest(project).value
+        fields: dict[str, Any] = {
+            "schema": 1,
+            "third_party_changed": None if stale else False,
+            "digest_changed": stale,
+            "digest": {"old": None if stale else new, "new": new},
+            "changes": [],
+            "volatile": [],
+        }
+        print(json.dumps({**fields, **data}, indent=2, ensure_ascii=False))
     else:
         print(message, end="", file=sys.stdout if stale else sys.stderr)
     return EXIT_DIFFERS if stale else EXIT_OK
@@ -195,7 +213,8 @@ def _diff(args: argparse.Namespace) -> int:
         labels = (old_rev, new_rev or f"{folder} (working tree)")
     else:
         if len(args.paths) != 2:
-            raise InputError(Path("."), "give OLD and NEW folders, or --git REV", field="diff")
+            given = f"{len(args.paths)} given"
+            raise InputError("diff", f"give two folders, OLD and NEW, or --git REV ({given})")
         old, new = (_read_side(path) for path in args.paths)
         labels = (str(args.paths[0]), str(args.paths[1]))
         old, new = _comparable(old, new), _comparable(new, old)
@@ -203,8 +222,18 @@ def _diff(args: argparse.Namespace) -> int:
     if args.json:
         print(render_json(explanation, {"old": labels[0], "new": labels[1]}), end="")
     else:
-        print(render_text(explanation, colour=_colour(sys.stdout)), end="")
+        export_changed = not explanation.digest_changed and _export_changed(old, new)
+        text = render_text(explanation, colour=_colour(sys.stdout), export_changed=export_changed)
+        print(text, end="")
     return EXIT_DIFFERS if explanation.third_party_changed else EXIT_OK
+
+
+def _export_changed(old: Project, new: Project) -> bool:
+    """Whether the two sides' exports differ, in the mode of the side that is an export."""
+    from lockstrip.export import build_export, export_mode
+
+    mode = export_mode(old.root) or export_mode(new.root) or "frozen"
+    return build_export(old, mode).files != build_export(new, mode).files
 
 
 def _read_side(path: Path) -> Project:

@@ -258,10 +258,20 @@ def _edge_kind(key: str) -> str:
     return {"group": "groups", "extra": "extras"}.get(key.split(" ", 1)[0], "dependencies")
 
 
+#: A requirement table (the manifest's constraints, overrides, ...) shown as `name specifier`.
+_REQUIREMENT_KEYS = frozenset({"name", "specifier", "marker"})
+
+
 def _compact(value: Any) -> str:
     if value is None:
         return "(none)"
-    text = value if isinstance(value, str) else json.dumps(value, sort_keys=True, default=str)
+    if isinstance(value, Mapping) and "name" in value and value.keys() <= _REQUIREMENT_KEYS:
+        text = " ".join(str(value[k]) for k in ("name", "specifier") if k in value)
+        text += f" ; {value['marker']}" if "marker" in value else ""
+    elif isinstance(value, str):
+        text = value
+    else:
+        text = json.dumps(value, sort_keys=True, default=str)
     return text if len(text) <= 120 else text[:117] + "..."
 
 
@@ -276,17 +286,30 @@ def _setting_kind(place: str) -> str:
     return "settings"
 
 
-def _setting_changes(place: str, old: Mapping[str, Any], new: Mapping[str, Any]) -> Change:
+def _setting_changes(
+    place: str, old: Mapping[str, Any], new: Mapping[str, Any]
+) -> Iterator[Change]:
     section, key = place.split(".", 1)
     a, b = old[section].get(key), new[section].get(key)
     label = key if section == "lock" else f"pyproject [{key}]"
+    kind = _setting_kind(place)
+    if isinstance(a, Mapping | type(None)) and isinstance(b, Mapping | type(None)):
+        # A table (the manifest, [project], [tool]): a line for each key that changed.
+        a, b = a or {}, b or {}
+        for inner in sorted(a.keys() | b.keys()):
+            if a.get(inner) != b.get(inner):
+                yield _value_change(kind, f"{label} {inner}", a.get(inner), b.get(inner))
+        return
+    yield _value_change(kind, label, a, b)
+
+
+def _value_change(kind: str, label: str, a: Any, b: Any) -> Change:
     if isinstance(a, list | type(None)) and isinstance(b, list | type(None)):
         moved = _set_changes(frozenset(map(_compact, a or ())), frozenset(map(_compact, b or ())))
         if moved:
-            detail = f"{label}: {'; '.join(moved)}"
-            return Change(_setting_kind(place), label, None, None, detail)
+            return Change(kind, label, None, None, f"{label}: {'; '.join(moved)}")
     before, after = _compact(a), _compact(b)
-    return Change(_setting_kind(place), label, before, after, f"{label}: {before} → {after}")
+    return Change(kind, label, before, after, f"{label}: {before} → {after}")
 
 
 def _volatile_notes(old: Project, new: Project) -> list[str]:
@@ -303,11 +326,14 @@ def _volatile_notes(old: Project, new: Project) -> list[str]:
             notes.append(f"{label} {before[name]} → {after[name]}")
     if old.lock.revision != new.lock.revision:
         notes.append(f"lock revision {old.lock.revision} → {new.lock.revision}")
-    times = [
-        sum("upload-time" in a for p in x.lock.packages for a in p.artifacts()) for x in (old, new)
-    ]
+    # Over the artifacts on both sides: an added or removed artifact is a change line already.
+    before_times, after_times = _upload_times(old), _upload_times(new)
+    common = before_times.keys() & after_times.keys()
+    times = [sum(t[key] is not None for key in common) for t in (before_times, after_times)]
     if times[0] != times[1]:
         notes.append(f"upload-time on {times[0]} → {times[1]} artifacts")
+    elif moved := sum(before_times[key] != after_times[key] for key in common):
+        notes.append(f"upload-time on {moved} artifacts")
     metadata = [
         [p.data.get("metadata") for p in x.lock.packages if x.locals.is_local(p)]
         for x in (old, new)
@@ -316,9 +342,23 @@ def _volatile_notes(old: Project, new: Project) -> list[str]:
         notes.append("dependency specifiers (the resolution is the same)")
     if old.lock.data.get("options") != new.lock.data.get("options"):
         notes.append("resolver options ([options] in uv.lock)")
-    if _without_version(old.pyproject) != _without_version(new.pyproject):
+    outside = [
+        _outside(_without_version(x.pyproject), digest_view(x)["pyproject"]) for x in (old, new)
+    ]
+    if outside[0] != outside[1]:
         notes.append("pyproject.toml fields outside the third-party set")
     return notes
+
+
+def _upload_times(project: Project) -> dict[tuple[str, str | None, str], Any]:
+    """(package, version, artifact) -> its upload time (None when it has none)."""
+    return {
+        (p.name, p.version, str(a.get("url") or a.get("path") or a.get("filename"))): a.get(
+            "upload-time", a.get("upload_time")
+        )
+        for p in project.lock.packages
+        for a in p.artifacts()
+    }
 
 
 def _without_version(doc: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -326,6 +366,17 @@ def _without_version(doc: Mapping[str, Any]) -> Mapping[str, Any]:
     if not isinstance(project, Mapping):
         return doc
     return {**doc, "project": {k: v for k, v in project.items() if k != "version"}}
+
+
+def _outside(doc: Mapping[str, Any], view: Mapping[str, Any]) -> dict[str, Any]:
+    """`doc` without what the digest view keeps of it: the fields no change line covers."""
+    out = dict(doc)
+    for key, kept in view.items():
+        if isinstance(kept, Mapping) and isinstance(out.get(key), Mapping):
+            out[key] = _outside(out[key], kept)
+        else:
+            out.pop(key, None)
+    return out
 
 
 def explain(old: Project, new: Project) -> Explanation:
@@ -343,7 +394,7 @@ def explain(old: Project, new: Project) -> Explanation:
             changes.extend(_local_changes(name, a["local"].get(name, {}), b["local"].get(name, {})))
         for place in sorted(places["settings"]):
             if "." in place:
-                changes.append(_setting_changes(place, a["settings"], b["settings"]))
+                changes.extend(_setting_changes(place, a["settings"], b["settings"]))
         changes.sort(key=lambda change: KINDS.index(change.kind))
     third_party = third_party_hash(old) != third_party_hash(new)
     notes = tuple(_volatile_notes(old, new))
@@ -362,20 +413,32 @@ def _line(change: Change, colour: bool) -> str:
     return f"  {symbol} {change.detail}"
 
 
-def render_text(explanation: Explanation, *, colour: bool = False) -> str:
-    """A changelog for a terminal or a CI log."""
+def render_text(
+    explanation: Explanation, *, colour: bool = False, export_changed: bool = False
+) -> str:
+    """A changelog for a terminal or a CI log.
+
+    `export_changed`: the export's bytes differ although the digest does not (a lock
+    `revision` bump, a local rename, a `[tool.uv]` install setting, or any locked-mode edit).
+    """
     if not explanation.digest_changed:
-        if not explanation.volatile:
-            return "third-party dependencies unchanged; export and digest unchanged\n"
         notes = "; ".join(explanation.volatile)
+        if export_changed:
+            outcome = "third-party set and digest unchanged, the export changed"
+            return (
+                f"only volatile fields changed: {notes}; {outcome}\n" if notes else outcome + "\n"
+            )
+        if not notes:
+            return "third-party dependencies unchanged; export and digest unchanged\n"
         return f"only volatile fields changed: {notes}; export and digest unchanged\n"
     count = len(explanation.changes)
+    changes = f"{count} change{'' if count == 1 else 's'}"
     if explanation.third_party_changed:
-        lines = [f"third-party dependencies changed ({count} changes):"]
+        lines = [f"third-party dependencies changed ({changes}):"]
     else:
         lines = [
-            f"third-party set unchanged; what local packages pull changed ({count} changes; "
-            "the digest and the export change, scoped installs may differ):"
+            f"third-party set unchanged, but the digest and the export change ({changes}; "
+            "scoped installs may differ):"
         ]
     lines.extend(_line(change, colour) for change in explanation.changes)
     if explanation.volatile:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import posixpath
 import shutil
 import tempfile
 from collections.abc import Iterable, Mapping
@@ -166,10 +167,10 @@ def write_export(export: Export, out: Path, project_root: Path, *, force: bool =
     _check_target(out, (project_root, *export.sources), force)
     if out.is_dir() and same_content(out, export.files):
         return False
-    parent = out.resolve().parent
-    for rel in export.files:
-        if (parent / out.name / rel).resolve().parent != (parent / out.name / rel).parent.resolve():
+    for rel in export.files:  # the reader never yields these; an Export built by hand might
+        if posixpath.isabs(rel) or ".." in rel.split("/"):
             raise OutputError(out / rel, "would be written outside the export folder")
+    parent = out.resolve().parent
     try:
         parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=parent))

@@ -44,6 +44,8 @@ class GitFiles:
 
 def read_revision(directory: Path, rev: str) -> Project:
     """The project in `directory` as it was at git revision `rev`."""
+    if not directory.is_dir():
+        raise InputError(directory, "not a folder" if directory.exists() else "no such folder")
     found = _git(directory, "rev-parse", "--show-toplevel")
     if found.returncode != 0:
         raise InputError(directory, "not inside a git repository; --git needs one")
