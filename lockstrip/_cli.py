@@ -23,6 +23,8 @@ from lockstrip.errors import InputError, LockstripError
 if TYPE_CHECKING:
     from lockstrip.export import Export
     from lockstrip.project import Project
+    from lockstrip.scope import Scope
+    from lockstrip.target import Target
 
 EXIT_OK = 0
 EXIT_DIFFERS = 1
@@ -110,7 +112,8 @@ def _export(args: argparse.Namespace) -> int:
     from lockstrip.project import read_project
 
     project = read_project(args.project)
-    result = build_export(project, args.mode)
+    scope, target = _selection(args)
+    result = build_export(project, args.mode, scope, target)
     previous = _stale_explanation(args.out, result) if args.exit_code else None
     changed = write_export(result, args.out, project.root, force=args.force)
     for warning in result.warnings:
@@ -142,13 +145,15 @@ def _stale_explanation(out: Path, wanted: Export) -> str | None:
 
 def _check(args: argparse.Namespace) -> int:
     from lockstrip.explain import explain, render_json, render_text
-    from lockstrip.export import build_export, export_mode, is_export, same_content
+    from lockstrip.export import build_export, export_options, is_export, same_content
     from lockstrip.project import MemoryFiles, read_files, read_project
 
     project = read_project(args.project)
     out: Path = args.out
-    mode = args.mode or export_mode(out) or "frozen"
-    wanted = build_export(project, mode)
+    recorded = export_options(out) or ["--mode", "frozen"]
+    options = _header_parser().parse_args(recorded)  # the scope it was written with
+    mode = args.mode or options.mode
+    wanted = build_export(project, mode, *_selection(options))
     report: dict[str, Any] = {"export": str(out), "mode": mode}
     if not out.exists() or (out.is_dir() and not any(out.iterdir())):  # export fills either
         message = f"no export at {out}; run: lockstrip export --out {out}\n"
@@ -256,13 +261,110 @@ def _comparable(side: Project, other: Project) -> Project:
     return read_files(MemoryFiles(build_export(side, mode).files, side.root), side.root)
 
 
+def _selection_options(parser: argparse.ArgumentParser) -> None:
+    """uv's own selection options, with uv's names and meaning."""
+    scope = parser.add_argument_group(
+        "scope", "what one install takes, with uv's options (default: the whole lock)"
+    )
+    for flag, help in (
+        ("--group", "include a dependency group (repeatable)"),
+        ("--only-group", "only this group, without the project's dependencies"),
+        ("--no-group", "leave out a group"),
+        ("--extra", "include an extra of the project (repeatable)"),
+        ("--package", "the third-party closure of one workspace member"),
+    ):
+        scope.add_argument(flag, action="append", default=[], metavar="NAME", help=help)
+    for flag, help in (
+        ("--no-dev", "leave out the dev group"),
+        ("--only-dev", "only the dev group"),
+        ("--no-default-groups", "ignore [tool.uv] default-groups"),
+        ("--all-groups", "include every group"),
+        ("--all-extras", "include every extra"),
+        ("--all-packages", "every workspace member"),
+    ):
+        scope.add_argument(flag, action="store_true", help=help)
+    target = parser.add_argument_group(
+        "target", "the environment to install into (default: any environment)"
+    )
+    target.add_argument("--python-version", metavar="X.Y", help="e.g. 3.12")
+    target.add_argument(
+        "--python-platform", metavar="PLATFORM", help="uv's names: linux, macos, windows, ..."
+    )
+
+
+def _selection(args: argparse.Namespace) -> tuple[Scope | None, Target | None]:
+    from lockstrip.scope import Scope
+
+    scope = Scope(
+        groups=tuple(args.group),
+        only_groups=tuple(args.only_group + (["dev"] if args.only_dev else [])),
+        no_groups=tuple(args.no_group),
+        no_dev=args.no_dev,
+        no_default_groups=args.no_default_groups,
+        all_groups=args.all_groups,
+        extras=tuple(args.extra),
+        all_extras=args.all_extras,
+        packages=tuple(args.package),
+        all_packages=args.all_packages,
+    )
+    target = None
+    if args.python_version or args.python_platform:
+        from lockstrip.target import parse_target
+
+        target = parse_target(args.python_version, args.python_platform)
+    return (None if scope == Scope() else scope), target
+
+
 def _digest(args: argparse.Namespace) -> int:
     from lockstrip.digest import compute_digest
     from lockstrip.project import read_project
 
-    result = compute_digest(read_project(args.project))
-    print(json.dumps(result.as_json(), indent=2) if args.json else result.value)
+    scope, target = _selection(args)
+    result = compute_digest(read_project(args.project), scope, target)
+    fmt = "json" if args.json else args.format
+    if args.write is not None:
+        _write_if_changed(args.write, result.value + "\n")
+    if fmt == "json":
+        data = result.as_json()
+        data["scope"] = scope.describe() if scope else None
+        data["target"] = target.describe() if target else None
+        print(json.dumps(data, indent=2))
+    elif fmt == "github":
+        name = args.name or "digest"
+        output = os.environ.get("GITHUB_OUTPUT")
+        if not output:
+            raise InputError("GITHUB_OUTPUT", "is not set: --format github runs in GitHub Actions")
+        with open(output, "a", encoding="utf-8") as handle:
+            handle.write(f"{name}={result.value}\n")
+        print(f"{name}={result.value}")
+    elif fmt in ("env", "gitlab"):
+        print(f"{args.name or 'LOCKSTRIP_DIGEST'}={result.value}")
+    else:
+        print(result.value)
     return EXIT_OK
+
+
+def _write_if_changed(path: Path, text: str) -> None:
+    """Write a small file only when its content changes: its mtime and hash mean something."""
+    try:
+        if path.read_text(encoding="utf-8") == text:
+            return
+    except FileNotFoundError:
+        pass
+    except OSError as error:
+        raise InputError(path, f"cannot read: {error.strerror}") from None
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as error:
+        raise InputError(path, f"cannot write: {error.strerror}") from None
+
+
+def _header_parser() -> argparse.ArgumentParser:
+    """Reads the options an export folder records in its header line."""
+    parser = argparse.ArgumentParser(prog="lockstrip export", add_help=False)
+    parser.add_argument("--mode", choices=("frozen", "locked"), default="frozen")
+    _selection_options(parser)
+    return parser
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -338,10 +440,26 @@ def _parser() -> argparse.ArgumentParser:
 
     digest = command("digest", _DIGEST_HELP, _DIGEST_EXAMPLE, _digest)
     digest.add_argument(
-        "--json",
-        action="store_true",
-        help="print the digest with package and artifact counts as JSON",
+        "--format",
+        choices=("text", "json", "github", "gitlab", "env"),
+        default="text",
+        help=(
+            "text: the digest; json: with counts, scope and target; github: also append "
+            "NAME=digest to $GITHUB_OUTPUT; gitlab, env: NAME=digest (a dotenv line)"
+        ),
     )
+    digest.add_argument("--json", action="store_true", help="the same as --format json")
+    digest.add_argument(
+        "--name", help="the output's name (github: digest; gitlab, env: LOCKSTRIP_DIGEST)"
+    )
+    digest.add_argument(
+        "--write",
+        type=Path,
+        metavar="FILE",
+        help="also write the digest to FILE, only when it changes (for hashFiles, cache:key:files)",
+    )
+    _selection_options(digest)
+    _selection_options(export)
     return parser
 
 

@@ -5,10 +5,14 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from lockstrip.project import Project
 from lockstrip.volatile import strip_lock, strip_root_pyproject
+
+if TYPE_CHECKING:
+    from lockstrip.scope import Scope
+    from lockstrip.target import Target
 
 __all__ = ["Digest", "compute_digest", "digest_view", "third_party_hash"]
 
@@ -55,6 +59,28 @@ def _dumps(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
 
 
+def _scoped(project: Project, view: dict[str, Any], scope: Scope, target: Target | None) -> Digest:
+    from lockstrip.scope import restrict, select
+
+    selection = select(project, scope, target.environment() if target else None)
+    lock = restrict(view["lock"], project, selection, target, keep_locals=False)
+    header = {
+        "scope": scope.describe(),
+        "target": target.describe() if target else None,
+        "requires-python": lock.get("requires-python"),
+        "settings": view["pyproject"],
+    }
+    packages = [p for p in lock["package"] if "name" in p]  # third-party: locals lost names
+    return Digest(
+        value=_hash(SCHEME + "-scoped", header, packages),
+        packages=len(packages),
+        local_packages=len(lock["package"]) - len(packages),
+        artifacts=sum(len(p.get("wheels", ())) + ("sdist" in p) for p in packages),
+        lock_version=project.lock.version,
+        lock_revision=project.lock.revision,
+    )
+
+
 def _hash(scheme: str, header: Any, packages: Iterable[Any]) -> str:
     # Packages are hashed as a sorted set: the hash does not depend on the lock's order.
     lines = sorted(_dumps(package) for package in packages)
@@ -76,8 +102,19 @@ def third_party_hash(project: Project) -> str:
     return _hash("lockstrip-third-party-1", header, (p for p in lock["package"] if "name" in p))
 
 
-def compute_digest(project: Project) -> Digest:
+def compute_digest(
+    project: Project, scope: Scope | None = None, target: Target | None = None
+) -> Digest:
+    """The digest of the whole third-party set, or of what one install takes from it.
+
+    With a scope or a target, only the packages that install selects are hashed (with the
+    artifact the target installs, when there is a target), under a header that names them.
+    """
     view = digest_view(project)
+    if scope is not None or target is not None:
+        from lockstrip.scope import Scope  # only scoped digests pay for markers and tags
+
+        return _scoped(project, view, scope or Scope(), target)
     packages = view["lock"].pop("package", ())
     local = sum(1 for p in project.lock.packages if project.locals.is_local(p))
     artifacts = sum(

@@ -4,24 +4,30 @@ from __future__ import annotations
 
 import os
 import posixpath
+import shlex
 import shutil
 import tempfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from lockstrip.errors import OutputError
+from lockstrip.errors import InputError, OutputError
 from lockstrip.project import Project
 from lockstrip.render_lock import render_lock
 from lockstrip.render_pyproject import render_pyproject
 from lockstrip.volatile import strip_lock, strip_member_pyproject, strip_root_pyproject
+
+if TYPE_CHECKING:
+    from lockstrip.scope import Scope
+    from lockstrip.target import Target
 
 __all__ = [
     "Export",
     "Mode",
     "build_export",
     "export_mode",
+    "export_options",
     "header",
     "is_export",
     "same_content",
@@ -35,21 +41,36 @@ Mode = Literal["frozen", "locked"]
 _HEADER_START = "# Written by `lockstrip export"
 
 
-def header(mode: Mode) -> str:
-    return f"{_HEADER_START} --mode {mode}`; do not edit: it is rewritten from the project.\n"
+_HEADER_END = "`; do not edit: it is rewritten from the project.\n"
 
 
-def export_mode(folder: Path) -> Mode | None:
-    """The mode recorded in an export folder's root pyproject.toml, or None."""
+def header(mode: Mode, options: Sequence[str] = ()) -> str:
+    """The header line, naming the options the folder was written with (mode, scope)."""
+    return f"{_HEADER_START} {shlex.join(['--mode', mode, *options])}{_HEADER_END}"
+
+
+def export_options(folder: Path) -> list[str] | None:
+    """The options recorded in an export folder's header (`--mode frozen ...`), or None."""
     try:
         with (folder / "pyproject.toml").open(encoding="utf-8") as handle:
             first = handle.readline()
     except (OSError, UnicodeDecodeError):
         return None
-    for mode in ("frozen", "locked"):
-        if first == header(mode):
-            return mode
-    return None
+    if not (first.startswith(_HEADER_START + " ") and first.endswith(_HEADER_END)):
+        return None
+    try:
+        options = shlex.split(first[len(_HEADER_START) + 1 : -len(_HEADER_END)])
+    except ValueError:
+        return None
+    if options[:1] != ["--mode"] or len(options) < 2 or options[1] not in ("frozen", "locked"):
+        return None
+    return options
+
+
+def export_mode(folder: Path) -> Mode | None:
+    """The mode recorded in an export folder's header, or None when it is not an export."""
+    options = export_options(folder)
+    return None if options is None else ("locked" if options[1] == "locked" else "frozen")
 
 
 #: The only file names an export holds.
@@ -67,16 +88,37 @@ class Export:
     sources: tuple[Path, ...] = ()
 
 
-def build_export(project: Project, mode: Mode = "frozen") -> Export:
+def build_export(
+    project: Project,
+    mode: Mode = "frozen",
+    scope: Scope | None = None,
+    target: Target | None = None,
+) -> Export:
+    """The export's files; with a scope or a target, the lock holds only what it installs."""
+    options: list[str] = []
+    lock = strip_lock(project.lock, project.locals, mode)
+    if scope is not None or target is not None:
+        from lockstrip.scope import Scope, restrict, select, target_args
+
+        if mode == "locked":
+            raise InputError(
+                project.lock.path,
+                "a scoped or targeted export cannot pass `uv lock --check`; use --mode frozen",
+                field="--mode",
+            )
+        scope = scope or Scope()
+        selection = select(project, scope, target.environment() if target else None)
+        lock = restrict(lock, project, selection, target)
+        options = scope.to_args() + target_args(target)
     stripped = strip_root_pyproject(project.pyproject, mode, lock_name=project.root_name)
-    files = {"pyproject.toml": header(mode) + render_pyproject(stripped)}
+    files = {"pyproject.toml": header(mode, options) + render_pyproject(stripped)}
     members = (
         project.members if mode == "locked" else [m for m in project.members if m.workspace_member]
     )
     for member in members:
         doc = strip_member_pyproject(project.member_pyproject(member), mode, name=member.name)
-        files[f"{member.path}/pyproject.toml"] = header(mode) + render_pyproject(doc)
-    files["uv.lock"] = render_lock(strip_lock(project.lock, project.locals, mode))
+        files[f"{member.path}/pyproject.toml"] = header(mode, options) + render_pyproject(doc)
+    files["uv.lock"] = render_lock(lock)
     sources = (project.root, *(project.root / member.path for member in project.members))
     return Export(dict(sorted(files.items())), tuple(_warnings(project, mode)), sources)
 
