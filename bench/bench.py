@@ -21,7 +21,8 @@ Measured, on three real locks from fixtures/corpus (158 KB, 1.1 MB and 4.2 MB):
 Two targets are checked and printed as PASS/FAIL: on the 4.2 MB lock `lockstrip digest`
 takes at most 1.5 times `uv export --frozen`, and `lockstrip --help` stays under 0.15 s.
 
-Usage: `python bench/bench.py [--runs N] [--write]`; `--write` replaces BENCHMARKS.md,
+Usage: `python bench/bench.py [--runs N] [--write]`; `--write` rewrites BENCHMARKS.md
+(keeping the sections other scripts write between `<!-- NAME:start -->` markers),
 otherwise the report goes to stdout. Progress goes to stderr. The exit code is 0 whether the
 targets pass or fail; a command that exits non-zero aborts the run.
 """
@@ -34,6 +35,7 @@ import importlib
 import itertools
 import os
 import platform
+import re
 import shutil
 import statistics
 import subprocess
@@ -53,6 +55,8 @@ else:  # pragma: no cover - Python 3.10
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "fixtures" / "corpus"
 REPORT = ROOT / "BENCHMARKS.md"
+#: Sections other scripts write (`<!-- NAME:start -->` ... `<!-- NAME:end -->`): kept as they are.
+KEPT_SECTION = re.compile(r"<!-- ([\w-]+):start -->.*?<!-- \1:end -->\n?", re.DOTALL)
 
 DIGEST_RATIO_TARGET = 1.5  # `lockstrip digest` / `uv export --frozen`, on the target lock
 HELP_TARGET_S = 0.15
@@ -366,7 +370,8 @@ RERUN = (
     "its `test` extra (which pins uv) and, for the reader table, tomli and rtoml: "
     "`python bench/bench.py --write`. It runs every command once to warm the caches, then "
     "`--runs` times (default 7) and reports medians; it takes about half a minute on two "
-    "cores and replaces this file (without `--write` it prints the report instead). Close "
+    "cores and rewrites this file, keeping the replay and fetch sections (without "
+    "`--write` it prints the report instead). Close "
     "other busy programs first: the numbers are wall-clock times of whole processes."
 )
 
@@ -434,7 +439,9 @@ def main() -> None:
         )
         text = report(tools, args.runs)
     if args.write:
-        REPORT.write_text(text, encoding="utf-8")
+        old = REPORT.read_text(encoding="utf-8") if REPORT.exists() else ""
+        kept = [m.group(0).rstrip("\n") + "\n" for m in KEPT_SECTION.finditer(old)]
+        REPORT.write_text("\n".join([text, *kept]), encoding="utf-8")
         log(f"wrote {REPORT}")
     else:
         sys.stdout.write(text)
