@@ -73,8 +73,8 @@ def export_mode(folder: Path) -> Mode | None:
     return None if options is None else ("locked" if options[1] == "locked" else "frozen")
 
 
-#: The only file names an export holds.
-_EXPORT_FILES = frozenset({"pyproject.toml", "uv.lock"})
+#: The only file names an export holds (requirements.txt with `--requirements`).
+_EXPORT_FILES = frozenset({"pyproject.toml", "uv.lock", "requirements.txt"})
 
 
 @dataclass(frozen=True)
@@ -93,8 +93,14 @@ def build_export(
     mode: Mode = "frozen",
     scope: Scope | None = None,
     target: Target | None = None,
+    *,
+    requirements: bool = False,
 ) -> Export:
-    """The export's files; with a scope or a target, the lock holds only what it installs."""
+    """The export's files; with a scope or a target, the lock holds only what it installs.
+
+    `requirements` adds requirements.txt: the same install's third-party pins with hashes,
+    for an offline install from a wheelhouse (`lockstrip fetch`).
+    """
     options: list[str] = []
     lock = strip_lock(project.lock, project.locals, mode)
     if scope is not None or target is not None:
@@ -110,7 +116,12 @@ def build_export(
         selection = select(project, scope, target.environment() if target else None)
         lock = restrict(lock, project, selection, target)
         options = scope.to_args() + target_args(target)
-    stripped = strip_root_pyproject(project.pyproject, mode, lock_name=project.root_name)
+    if requirements:
+        options.append("--requirements")
+    workspace = [member.path for member in project.members if member.workspace_member]
+    stripped = strip_root_pyproject(
+        project.pyproject, mode, lock_name=project.root_name, members=workspace
+    )
     files = {"pyproject.toml": header(mode, options) + render_pyproject(stripped)}
     members = (
         project.members if mode == "locked" else [m for m in project.members if m.workspace_member]
@@ -119,6 +130,10 @@ def build_export(
         doc = strip_member_pyproject(project.member_pyproject(member), mode, name=member.name)
         files[f"{member.path}/pyproject.toml"] = header(mode, options) + render_pyproject(doc)
     files["uv.lock"] = render_lock(lock)
+    if requirements:
+        from lockstrip.requirements import render_requirements
+
+        files["requirements.txt"] = render_requirements(project, scope, target, options)
     sources = (project.root, *(project.root / member.path for member in project.members))
     return Export(dict(sorted(files.items())), tuple(_warnings(project, mode)), sources)
 

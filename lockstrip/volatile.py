@@ -17,7 +17,7 @@ for installation.
 from __future__ import annotations
 
 import posixpath
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, Literal, NamedTuple
 
 from lockstrip.lockfile import Lock, Package, Source
@@ -184,12 +184,17 @@ PYPROJECT_TABLES: dict[str, Policy] = {
 #: The rest (exclude-newer, resolution, constraint-dependencies, sources, ...) only feed a
 #: new resolution or `--locked` validation, which the final stage runs on the real files.
 TOOL_UV_INSTALL_KEYS: dict[str, str] = {
-    "workspace": "which folders are members: --package and --all-packages read it",
+    "workspace": (
+        "which folders are members: --package and --all-packages read it; the frozen view "
+        "lists them explicitly, from the lock, so glob and exclude edits that keep the same "
+        "members do not reach it"
+    ),
     "default-groups": "which groups `uv sync` installs without flags",
     "dependency-groups": "per-group requires-python, checked against the interpreter",
     "package": "whether the root is installed as a package",
     "managed": "whether uv manages the project at all",
-    "required-version": "uv refuses to run outside this range",
+    # Not "required-version": the final stage's uv enforces it on the real files; a bump of
+    # it does not change what the download stage installs.
     "index": "named indexes: credentials are looked up by index name",
     "index-url": "index settings used for authentication",
     "extra-index-url": "index settings used for authentication",
@@ -378,12 +383,17 @@ def _anonymize_conflicts_and_names(value: Any, locals: Locals) -> Any:
 
 
 def strip_root_pyproject(
-    doc: Mapping[str, Any], view: View, *, lock_name: str | None
+    doc: Mapping[str, Any],
+    view: View,
+    *,
+    lock_name: str | None,
+    members: Sequence[str] = (),
 ) -> dict[str, Any]:
     """The root pyproject as `view` keeps it.
 
     `lock_name` is the root package's name in the lock (normalized by uv); the frozen view
     uses it so that a cosmetic rename (`My_Pkg` -> `my-pkg`) does not reach the export.
+    `members` are the workspace members' paths, which the frozen view lists explicitly.
     """
     out: dict[str, Any] = {}
     for table, policy in PYPROJECT_TABLES.items():
@@ -401,6 +411,8 @@ def strip_root_pyproject(
         else:
             keys = TOOL_UV_INSTALL_KEYS if view == "frozen" else TOOL_UV_DIGEST_KEYS
             kept = {k: v for k, v in tool_uv.items() if k in keys}
+            if "workspace" in kept:
+                kept["workspace"] = {"members": sorted(members)}
             if kept:
                 out["tool"] = {"uv": kept}
     return out

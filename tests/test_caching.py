@@ -381,6 +381,27 @@ def tighten_workspace_group_specifier(project: Path) -> None:
     edit_pyproject(project, pyproject)
 
 
+def edit_workspace_globs(project: Path) -> None:
+    """Reorder the member globs and exclude a folder that holds no member: same members."""
+
+    def change(doc: Any) -> None:
+        workspace = doc.get("tool", {}).get("uv", {}).get("workspace")
+        if not workspace or not workspace.get("members"):
+            raise NotApplicable("no [tool.uv.workspace] members")
+        workspace["members"] = list(reversed(list(workspace["members"])))
+        workspace["exclude"] = [*workspace.get("exclude", []), "no-such-folder/*"]
+
+    edit_pyproject(project, change)
+
+
+def bump_required_version(project: Path) -> None:
+    def change(doc: Any) -> None:
+        doc.setdefault("tool", tomlkit.table()).setdefault("uv", tomlkit.table())
+        doc["tool"]["uv"]["required-version"] = ">=0.13.8"
+
+    edit_pyproject(project, change)
+
+
 # --- the matrix ------------------------------------------------------------------------------
 
 
@@ -418,6 +439,8 @@ MATRIX = [
     Row(add_extra, C, C, C),
     Row(add_group, C, C, C),
     Row(tighten_specifier, S, C, S),
+    Row(edit_workspace_globs, S, C, S),
+    Row(bump_required_version, S, C, S),
     Row(tighten_workspace_group_specifier, S, C, S),
 ]
 
