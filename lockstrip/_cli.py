@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -102,6 +103,30 @@ Example: lockstrip digest
 """
 
 
+_DOCKERFILE_HELP = """\
+Print a Dockerfile for the project that downloads its dependencies in a cached layer.
+
+A small stage runs `lockstrip export`; the download stage copies the export and runs
+`uv sync --frozen --no-install-project` (--no-install-workspace in a workspace), so a version
+bump or a docs edit keeps it cached; the last stage copies the source and runs
+`uv sync --locked`. The Python is the lowest minor version requires-python allows, and the
+build backends of the project's own packages are installed in the download stage, so the
+last stage needs no network. The text depends on the project only.
+"""
+
+_DOCKERFILE_EXAMPLE = """\
+Example: lockstrip dockerfile > Dockerfile && docker build -t app .
+"""
+
+
+def _dockerfile(args: argparse.Namespace) -> int:
+    from lockstrip.dockerfile import render_dockerfile
+    from lockstrip.project import read_project
+
+    print(render_dockerfile(read_project(args.project)), end="")
+    return EXIT_OK
+
+
 def _colour(stream: TextIO) -> bool:
     """Colour only on a terminal, and never when NO_COLOR is set (no-color.org)."""
     return stream.isatty() and not os.environ.get("NO_COLOR") and os.environ.get("TERM") != "dumb"
@@ -113,7 +138,7 @@ def _export(args: argparse.Namespace) -> int:
 
     project = read_project(args.project)
     scope, target = _selection(args)
-    result = build_export(project, args.mode, scope, target)
+    result = build_export(project, args.mode, scope, target, requirements=args.requirements)
     previous = _stale_explanation(args.out, result) if args.exit_code else None
     changed = write_export(result, args.out, project.root, force=args.force)
     for warning in result.warnings:
@@ -153,7 +178,7 @@ def _check(args: argparse.Namespace) -> int:
     recorded = export_options(out) or ["--mode", "frozen"]
     options = _header_parser().parse_args(recorded)  # the scope it was written with
     mode = args.mode or options.mode
-    wanted = build_export(project, mode, *_selection(options))
+    wanted = build_export(project, mode, *_selection(options), requirements=options.requirements)
     report: dict[str, Any] = {"export": str(out), "mode": mode}
     if not out.exists() or (out.is_dir() and not any(out.iterdir())):  # export fills either
         message = f"no export at {out}; run: lockstrip export --out {out}\n"
@@ -320,8 +345,13 @@ def _digest(args: argparse.Namespace) -> int:
     from lockstrip.project import read_project
 
     scope, target = _selection(args)
-    result = compute_digest(read_project(args.project), scope, target)
     fmt = "json" if args.json else args.format
+    if args.name is not None and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_.-]*", args.name):
+        raise InputError("--name", f"{args.name!r} is not an output or variable name")
+    output = os.environ.get("GITHUB_OUTPUT")
+    if fmt == "github" and not output:  # before anything is written
+        raise InputError("GITHUB_OUTPUT", "is not set: --format github runs in GitHub Actions")
+    result = compute_digest(read_project(args.project), scope, target)
     if args.write is not None:
         _write_if_changed(args.write, result.value + "\n")
     if fmt == "json":
@@ -329,19 +359,62 @@ def _digest(args: argparse.Namespace) -> int:
         data["scope"] = scope.describe() if scope else None
         data["target"] = target.describe() if target else None
         print(json.dumps(data, indent=2))
-    elif fmt == "github":
+    elif fmt == "github" and output:
         name = args.name or "digest"
-        output = os.environ.get("GITHUB_OUTPUT")
-        if not output:
-            raise InputError("GITHUB_OUTPUT", "is not set: --format github runs in GitHub Actions")
-        with open(output, "a", encoding="utf-8") as handle:
-            handle.write(f"{name}={result.value}\n")
+        try:
+            with open(output, "a", encoding="utf-8") as handle:
+                handle.write(f"{name}={result.value}\n")
+        except OSError as error:
+            raise InputError(output, f"cannot append: {error.strerror or error}") from None
         print(f"{name}={result.value}")
     elif fmt in ("env", "gitlab"):
         print(f"{args.name or 'LOCKSTRIP_DIGEST'}={result.value}")
     else:
         print(result.value)
     return EXIT_OK
+
+
+_FETCH_HELP = """\
+Download the artifacts one install takes from uv.lock into a folder (a wheelhouse).
+
+Per package, the wheel that fits the target best, else its sdist (the install builds it),
+from the URL in the lock: no index pages, no metadata, one request per file. Each file's
+hash is checked as it streams, and a file gets its name in DEST only once it matches; one
+already there with the right hash is not fetched again. Local packages are skipped, git
+sources reported. Without options, what `uv sync` installs here: the project and its
+default groups, for this interpreter and machine; for an export folder, the scope and
+target it was written with.
+
+Exit 0 when DEST holds every artifact, 1 when some could not be fetched, 2 on bad input.
+"""
+
+_FETCH_EXAMPLE = """\
+Example: lockstrip fetch . --dest wheels --python-version 3.12 --python-platform linux
+  then, without network:
+    lockstrip export . --out deps --requirements --python-version 3.12 --python-platform linux
+    uv pip install --offline --no-index --find-links wheels -r deps/requirements.txt
+"""
+
+
+def _fetch(args: argparse.Namespace) -> int:
+    from lockstrip.export import export_options
+    from lockstrip.fetch import fetch, find_credentials, plan_fetch, running_target
+    from lockstrip.project import read_project
+
+    if args.jobs < 1 or args.retries < 0:
+        raise InputError("--jobs" if args.jobs < 1 else "--retries", "is out of range")
+    project = read_project(args.project)
+    scope, target = _selection(args)
+    recorded = export_options(args.project)
+    if recorded is not None:  # an export folder: by default, what it was written for
+        written_scope, written_target = _selection(_header_parser().parse_args(recorded))
+        scope, target = scope or written_scope, target or written_target
+    plan = plan_fetch(project, scope, target or running_target())
+    credentials = find_credentials(project)
+    result = fetch(
+        plan, args.dest, credentials, jobs=args.jobs, retries=args.retries, quiet=args.quiet
+    )
+    return EXIT_DIFFERS if result.failed or plan.unavailable else EXIT_OK  # 1: incomplete
 
 
 def _write_if_changed(path: Path, text: str) -> None:
@@ -363,6 +436,7 @@ def _header_parser() -> argparse.ArgumentParser:
     """Reads the options an export folder records in its header line."""
     parser = argparse.ArgumentParser(prog="lockstrip export", add_help=False)
     parser.add_argument("--mode", choices=("frozen", "locked"), default="frozen")
+    parser.add_argument("--requirements", action="store_true")
     _selection_options(parser)
     return parser
 
@@ -416,6 +490,12 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="exit 1 when the folder was (re)written, and say why (the pre-commit hook)",
     )
+    export.add_argument(
+        "--requirements",
+        action="store_true",
+        help="also write requirements.txt: the install's third-party pins with hashes, "
+        "for an offline install from a wheelhouse (lockstrip fetch)",
+    )
 
     check = command("check", _CHECK_HELP, _CHECK_EXAMPLE, _check)
     check.add_argument(
@@ -438,6 +518,8 @@ def _parser() -> argparse.ArgumentParser:
     diff.add_argument("--json", action="store_true", help="print a JSON report")
     diff.set_defaults(run=_diff)
 
+    command("dockerfile", _DOCKERFILE_HELP, _DOCKERFILE_EXAMPLE, _dockerfile)
+
     digest = command("digest", _DIGEST_HELP, _DIGEST_EXAMPLE, _digest)
     digest.add_argument(
         "--format",
@@ -458,6 +540,16 @@ def _parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="also write the digest to FILE, only when it changes (for hashFiles, cache:key:files)",
     )
+    fetch = command("fetch", _FETCH_HELP, _FETCH_EXAMPLE, _fetch)
+    fetch.add_argument(
+        "--dest", "-d", type=Path, required=True, metavar="DIR", help="the folder to fill"
+    )
+    fetch.add_argument("--jobs", "-j", type=int, default=8, help="downloads at once (default: 8)")
+    fetch.add_argument(
+        "--retries", type=int, default=3, help="retries per file on network errors (default: 3)"
+    )
+    fetch.add_argument("--quiet", "-q", action="store_true", help="print warnings and errors only")
+    _selection_options(fetch)
     _selection_options(digest)
     _selection_options(export)
     return parser

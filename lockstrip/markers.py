@@ -11,10 +11,10 @@ True and False. Version comparisons still go through `packaging.specifiers`.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from functools import lru_cache
 
-__all__ = ["MarkerError", "conflict_item", "evaluate"]
+__all__ = ["MarkerError", "Points", "comparisons", "conflict_item", "evaluate", "residual"]
 
 #: An environment: marker variable -> value; None means "any environment" (unknown values).
 Environment = Mapping[str, str] | None
@@ -119,7 +119,15 @@ def _parse_atom(tokens: list[tuple[str, str]], at: int, marker: str) -> tuple[No
     if kind != "op":
         raise MarkerError(f"expected an operator, found {op!r} in {marker!r}")
     rhs = _value(tokens[at + 2], marker)
-    return ("cmp", lhs, " ".join(op.split()), rhs), at + 3
+    op = " ".join(op.split())
+    # Checked here, not when evaluating: whether a marker is readable must not depend on
+    # the environment (evaluation stops at the first part that decides).
+    if op not in ("in", "not in"):
+        if {lhs[0], rhs[0]} != {"var", "str"}:
+            raise MarkerError(f"cannot compare {lhs[1]!r} with {rhs[1]!r} in {marker!r}")
+        if ("var", "extra") in (lhs, rhs) and op not in ("==", "!="):
+            raise MarkerError(f"cannot compare extra with {op} in {marker!r}")
+    return ("cmp", lhs, op, rhs), at + 3
 
 
 _FLIP = {"<": ">", ">": "<", "<=": ">=", ">=": "<=", "==": "==", "!=": "!=", "===": "==="}
@@ -132,12 +140,9 @@ def _compare(variable: str, op: str, value: str, env: Environment) -> bool | Non
     if op in ("in", "not in"):
         raise AssertionError("handled by the caller")
     if variable in _VERSION_VARIABLES and op != "===":
-        from packaging.specifiers import InvalidSpecifier, Specifier
-
-        try:
-            return Specifier(f"{op}{value}").contains(actual, prereleases=True)
-        except InvalidSpecifier:
-            pass
+        result = _version_compare(op, value, actual)
+        if result is not None:
+            return result
     return {
         "==": actual == value,
         "===": actual == value,
@@ -148,6 +153,17 @@ def _compare(variable: str, op: str, value: str, env: Environment) -> bool | Non
         ">=": actual >= value,
         "~=": actual == value,
     }[op]
+
+
+@lru_cache(maxsize=65536)
+def _version_compare(op: str, value: str, actual: str) -> bool | None:
+    """`actual op value` as PEP 440 versions; None when `value` is no version for `op`."""
+    from packaging.specifiers import InvalidSpecifier, Specifier
+
+    try:
+        return Specifier(f"{op}{value}").contains(actual, prereleases=True)
+    except InvalidSpecifier:
+        return None
 
 
 def _evaluate(node: Node, env: Environment, active: frozenset[str]) -> bool | None:
@@ -169,10 +185,15 @@ def _evaluate(node: Node, env: Environment, active: frozenset[str]) -> bool | No
             return (rhs[1] in active) == (op == "==")
         return _compare(lhs[1], op, rhs[1], env)
     kind, children = node  # type: ignore[misc]
-    results = [_evaluate(child, env, active) for child in children]
-    if kind == "and":
-        return False if False in results else (None if None in results else True)
-    return True if True in results else (None if None in results else False)
+    # Kleene logic: one False decides an `and`, one True an `or`; else unknown wins.
+    decisive = kind != "and"
+    unknown = False
+    for child in children:
+        result = _evaluate(child, env, active)
+        if result is decisive:
+            return decisive
+        unknown |= result is None
+    return None if unknown else not decisive
 
 
 def evaluate(
@@ -185,3 +206,116 @@ def evaluate(
     if not marker:
         return True
     return _evaluate(_parse(marker), env, active)
+
+
+def comparisons(marker: str) -> Iterator[tuple[str, str, str]]:
+    """The comparisons of a marker, each as (variable, operator, literal).
+
+    A literal on the left is moved right (`'3.8' < python_version` is `python_version >
+    '3.8'`); `in` and `not in` keep their operator whichever side the variable is on. A
+    comparison of two variables or two literals is left out.
+    """
+    stack = [_parse(marker)]
+    while stack:
+        node = stack.pop()
+        if node[0] != "cmp":
+            stack.extend(node[1])  # type: ignore[arg-type]
+            continue
+        _, lhs, op, rhs = node  # type: ignore[misc]
+        if lhs[0] == "str" and rhs[0] == "var":
+            lhs, rhs, op = rhs, lhs, op if op in ("in", "not in") else _FLIP.get(op, op)
+        if lhs[0] == "var" and rhs[0] == "str":
+            yield lhs[1], op, rhs[1]
+
+
+class Points:
+    """Several environments evaluated at once: a marker's mask has bit i set when the
+    marker can hold (is not False) in environment i.
+
+    Kleene logic makes this exact with bit operations: an `and` is False where one of its
+    parts is, an `or` where all are. So each comparison is evaluated once per environment,
+    and a marker costs a few integer operations however many environments there are.
+    """
+
+    def __init__(self, environments: Sequence[Mapping[str, str]]) -> None:
+        self.environments = tuple(environments)
+        self.full = (1 << len(self.environments)) - 1
+        self._atoms: dict[Node, int] = {}
+
+    def mask(self, marker: str | None, active: frozenset[str] = frozenset()) -> int:
+        """Where `marker` can hold; `active` as for `evaluate`."""
+        return self._mask(_parse(marker), active) if marker else self.full
+
+    def _mask(self, node: Node, active: frozenset[str]) -> int:
+        if node[0] == "cmp":
+            _, lhs, _, rhs = node  # type: ignore[misc]
+            if "extra" in (
+                lhs[1] if lhs[0] == "var" else None,
+                rhs[1] if rhs[0] == "var" else None,
+            ):
+                return self.full if _evaluate(node, None, active) is not False else 0
+            mask = self._atoms.get(node)
+            if mask is None:
+                mask = 0
+                for bit, environment in enumerate(self.environments):
+                    if _evaluate(node, environment, active) is not False:
+                        mask |= 1 << bit
+                self._atoms[node] = mask
+            return mask
+        kind, children = node  # type: ignore[misc]
+        if kind == "and":
+            mask = self.full
+            for child in children:
+                mask &= self._mask(child, active)
+                if not mask:
+                    break
+            return mask
+        mask = 0
+        for child in children:
+            mask |= self._mask(child, active)
+        return mask
+
+
+def residual(marker: str | None, active: frozenset[str]) -> bool | str:
+    """The marker with uv's conflict items decided by `active`: True, False, or the rest
+    of it as text (what `uv export` writes on a requirement)."""
+    if not marker:
+        return True
+    node = _decide_extras(_parse(marker), active)
+    return node if isinstance(node, bool) else _render(node, inside="")
+
+
+def _decide_extras(node: Node, active: frozenset[str]) -> bool | Node:
+    """`node` with every `extra` comparison replaced by its value for `active`, simplified."""
+    if node[0] == "cmp":
+        _, lhs, op, rhs = node  # type: ignore[misc]
+        if ("var", "extra") not in (lhs, rhs):
+            return node
+        item = rhs[1] if lhs == ("var", "extra") else lhs[1]
+        return (item in active) == (op == "==")
+    kind, children = node  # type: ignore[misc]
+    decided = [_decide_extras(child, active) for child in children]
+    absorbing = kind == "or"  # True decides an `or`, False an `and`
+    if absorbing in decided:
+        return absorbing
+    rest = [child for child in decided if not isinstance(child, bool)]
+    if not rest:
+        return not absorbing
+    return rest[0] if len(rest) == 1 else (kind, rest)
+
+
+def _render(node: Node, inside: str) -> str:
+    """Marker text in uv's style: single quotes, `and` inside `or` without parentheses."""
+    if node[0] == "cmp":
+        _, lhs, op, rhs = node  # type: ignore[misc]
+        return f"{_operand(lhs)} {op} {_operand(rhs)}"
+    kind, children = node  # type: ignore[misc]
+    text = f" {kind} ".join(_render(child, kind) for child in children)
+    return f"({text})" if kind == "or" and inside == "and" else text
+
+
+def _operand(value: tuple[str, str]) -> str:
+    kind, text = value
+    if kind == "var":
+        return text
+    return f'"{text}"' if "'" in text else f"'{text}'"

@@ -9,13 +9,14 @@ uv's conflict markers evaluated against the extras and groups the walk activates
 
 from __future__ import annotations
 
+import re
 from collections import deque
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from lockstrip.errors import InputError
 from lockstrip.lockfile import Package, Source
-from lockstrip.markers import Environment, conflict_item, evaluate
+from lockstrip.markers import Environment, Points, comparisons, conflict_item
 from lockstrip.project import Project
 
 if TYPE_CHECKING:
@@ -78,10 +79,19 @@ class Selection(NamedTuple):
     packages: frozenset[int]
     #: (from, to) package indexes of every edge the install follows
     edges: frozenset[tuple[int, int]]
+    #: the edge tables the install reads: (package index, "dependencies", None),
+    #: (index, "optional-dependencies", extra), (index, "dev-dependencies", group); the
+    #: index is None for a project-less root's own groups (`[manifest.dependency-groups]`)
+    tables: frozenset[tuple[int | None, str, str | None]] = frozenset()
+    #: the packages the install starts from
+    roots: tuple[int, ...] = ()
+    #: uv's conflict items (`conflict_item`) the install activates
+    active: frozenset[str] = frozenset()
 
 
-class _Lock:
-    """Edge targets by name (and by version and source where a name is shared)."""
+class PackageIndex:
+    """The lock's packages by name: where an edge leads (by name, and by version and source
+    where uv writes them because a name is shared)."""
 
     def __init__(self, packages: tuple[Package, ...]) -> None:
         self.packages = packages
@@ -104,9 +114,29 @@ class _Lock:
         return None
 
 
-def _default_groups(project: Project, available: set[str]) -> set[str]:
-    setting = project.pyproject.get("tool", {}).get("uv", {}).get("default-groups", ["dev"])
+def _default_groups(pyproject: Mapping[str, Any], available: set[str]) -> set[str]:
+    setting = pyproject.get("tool", {}).get("uv", {}).get("default-groups", ["dev"])
     return set(available) if setting == "all" else set(setting)
+
+
+def _groups_of(data: Mapping[str, Any]) -> set[str]:
+    """The dependency groups a lock package declares (with or without locked edges)."""
+    return set(data.get("dev-dependencies", {})) | set(
+        data.get("metadata", {}).get("requires-dev", {})
+    )
+
+
+def _pyproject_of(project: Project, name: str) -> Mapping[str, Any]:
+    """The pyproject of the root or of workspace member `name` (empty when unreadable)."""
+    if name == project.root_name:
+        return project.pyproject
+    for member in project.members:
+        if member.name == name:
+            try:
+                return project.member_pyproject(member)
+            except InputError:
+                break
+    return {}
 
 
 def _choose(kind: str, asked: Iterable[str], available: set[str], where: str) -> set[str]:
@@ -118,10 +148,10 @@ def _choose(kind: str, asked: Iterable[str], available: set[str], where: str) ->
     return chosen
 
 
-def _roots(project: Project, scope: Scope, lock: _Lock) -> list[int]:
+def _roots(project: Project, scope: Scope, lock: PackageIndex) -> list[int]:
     members = set(project.lock.members)
     root = project.root_name
-    names = sorted(members | ({root} if root else set()))
+    names = sorted(members | ({root} if root in lock.by_name else set()))
     if scope.packages:
         chosen = _choose("package", scope.packages, set(names), "--package")
     elif scope.all_packages or root is None or root not in lock.by_name:
@@ -134,52 +164,132 @@ def _roots(project: Project, scope: Scope, lock: _Lock) -> list[int]:
 
 def select(project: Project, scope: Scope, env: Environment) -> Selection:
     """What `uv sync` with these options takes from the lock (`env=None`: any environment)."""
-    lock = _Lock(project.lock.packages)
+    lock = PackageIndex(project.lock.packages)
     roots = _roots(project, scope, lock)
-    manifest_groups: Mapping[str, list[Any]] = project.lock.data.get("manifest", {}).get(
-        "dependency-groups", {}
-    )
-    groups_available = set(manifest_groups)
     extras_available: set[str] = set()
     for index in roots:
         data = lock.packages[index].data
-        groups_available |= set(data.get("dev-dependencies", {}))
-        groups_available |= set(data.get("metadata", {}).get("requires-dev", {}))
         extras_available |= set(data.get("optional-dependencies", {}))
         extras_available |= set(data.get("metadata", {}).get("provides-extras", []))
-    groups_available |= set(project.pyproject.get("dependency-groups", {}))
-    groups_available.add("dev")  # uv's --no-dev and --only-dev accept it even when undefined
-
-    if scope.only_groups:
-        groups = _choose("group", scope.only_groups, groups_available, "--only-group")
-        prod = False
-    else:
-        prod = True
-        groups = set() if scope.no_default_groups else _default_groups(project, groups_available)
-        groups |= _choose("group", scope.groups, groups_available, "--group")
-        if scope.all_groups:
-            groups |= groups_available
-        if scope.no_dev:
-            groups.discard("dev")
-        groups -= set(scope.no_groups)
     extras = (
         extras_available
         if scope.all_extras
         else _choose("extra", scope.extras, extras_available, "--extra")
     )
-
-    active: set[str] = set()
-    for index in roots:
-        name = lock.packages[index].name
-        active |= {conflict_item("group", name, group) for group in groups}
-        if prod:
+    if len(set(scope.packages)) == 1:
+        prod, group_edges, active = _member_groups(project, scope, lock, roots[0])
+    else:
+        prod, group_edges, active = _workspace_groups(project, scope, lock, roots)
+    if prod:
+        for index in roots:
+            name = lock.packages[index].name
             active |= {conflict_item("extra", name, extra) for extra in extras}
     _check_conflicts(project, active)
+    points = Points(_points(project, env))
+    requirements = project.lock.data.get("manifest", {}).get("requirements", [])
     while True:  # conflict markers depend on the extras the walk itself activates
-        selection, found = _walk(lock, roots, prod, extras, groups, manifest_groups, env, active)
+        selection, found = _walk(
+            lock, roots, prod, extras, group_edges, requirements, points, active
+        )
         if found <= active:
-            return selection
+            return selection._replace(roots=tuple(roots), active=frozenset(active))
         active |= found
+
+
+#: The edges of the chosen groups: (the package they belong to, or None for a project-less
+#: root's own groups; the group; its edges).
+_GroupEdges = list[tuple[int | None, str, list[Any]]]
+
+
+def _chosen_groups(
+    scope: Scope, available: set[str], defaults: set[str], every: set[str]
+) -> tuple[bool, set[str], set[str]]:
+    """Whether the project's own dependencies install, the groups chosen, and which of them
+    were asked for by name (--group, --only-group, --all-groups) rather than by default."""
+    prod = not scope.only_groups
+    if scope.only_groups:
+        explicit = _choose("group", scope.only_groups, available, "--only-group")
+        groups = set(explicit)
+    else:
+        explicit = _choose("group", scope.groups, available, "--group")
+        if scope.all_groups:
+            explicit |= every
+        groups = explicit | (set() if scope.no_default_groups else defaults)
+    # uv subtracts these from --only-group too (`--only-group dev --no-dev` installs nothing)
+    if scope.no_dev:
+        groups.discard("dev")
+    groups -= _choose("group", scope.no_groups, available, "--no-group")
+    return prod, groups, explicit
+
+
+def _workspace_groups(
+    project: Project, scope: Scope, lock: PackageIndex, roots: list[int]
+) -> tuple[bool, _GroupEdges, set[str]]:
+    """Groups when the install is the project, the workspace or several members: each root's
+    groups and a project-less root's own, with the root pyproject's default-groups."""
+    manifest_groups: Mapping[str, list[Any]] = project.lock.data.get("manifest", {}).get(
+        "dependency-groups", {}
+    )
+    available = set(manifest_groups) | set(project.pyproject.get("dependency-groups", {}))
+    for index in roots:
+        available |= _groups_of(lock.packages[index].data)
+    available.add("dev")  # uv's --no-dev and --only-dev accept it even when undefined
+    defaults = _default_groups(project.pyproject, available)
+    prod, groups, _ = _chosen_groups(scope, available, defaults, available)
+    edges: _GroupEdges = []
+    active: set[str] = set()
+    for index in roots:
+        package = lock.packages[index]
+        tables = package.data.get("dev-dependencies", {})
+        edges += [(index, group, tables[group]) for group in sorted(groups) if group in tables]
+        active |= {conflict_item("group", package.name, group) for group in groups}
+    edges += [
+        (None, group, manifest_groups[group])
+        for group in sorted(groups)
+        if group in manifest_groups
+    ]
+    return prod, edges, active
+
+
+def _member_groups(
+    project: Project, scope: Scope, lock: PackageIndex, member: int
+) -> tuple[bool, _GroupEdges, set[str]]:
+    """Groups for `--package MEMBER`, as uv 0.13 takes them: the member's own groups, its own
+    default-groups (those it declares); a group asked for by name that the member lacks comes
+    from the workspace root (the root project's group, or a project-less root's)."""
+    package = lock.packages[member]
+    own = _groups_of(package.data)
+    root = project.root_name
+    root_index = lock.find({"name": root}) if root and root in lock.by_name else None
+    workspace: dict[str, tuple[int | None, list[Any]]] = {}
+    if root_index is None:
+        manifest = project.lock.data.get("manifest", {}).get("dependency-groups", {})
+        workspace = {group: (None, edges) for group, edges in manifest.items()}
+        workspace |= {
+            group: (None, [])
+            for group in project.pyproject.get("dependency-groups", {})
+            if group not in workspace
+        }
+    elif root_index != member:
+        data = lock.packages[root_index].data
+        tables = data.get("dev-dependencies", {})
+        workspace = {group: (root_index, tables.get(group, [])) for group in _groups_of(data)}
+    available = own | set(workspace) | {"dev"}
+    defaults = _default_groups(_pyproject_of(project, package.name), own) & own
+    prod, groups, explicit = _chosen_groups(scope, available, defaults, own | set(workspace))
+    edges: _GroupEdges = []
+    active: set[str] = set()
+    tables = package.data.get("dev-dependencies", {})
+    for group in sorted(groups):
+        if group in own:
+            edges.append((member, group, tables.get(group, [])))
+            active.add(conflict_item("group", package.name, group))
+        elif group in explicit and group in workspace:
+            origin, found = workspace[group]
+            edges.append((origin, group, found))
+            if origin is not None:
+                active.add(conflict_item("group", lock.packages[origin].name, group))
+    return prod, edges, active
 
 
 def _check_conflicts(project: Project, active: set[str]) -> None:
@@ -199,24 +309,45 @@ def _check_conflicts(project: Project, active: set[str]) -> None:
 
 
 def _walk(
-    lock: _Lock,
+    lock: PackageIndex,
     roots: list[int],
     prod: bool,
     extras: set[str],
-    groups: set[str],
-    manifest_groups: Mapping[str, list[Any]],
-    env: Environment,
+    group_edges: _GroupEdges,
+    requirements: list[Any],
+    points: Points,
     active: set[str],
 ) -> tuple[Selection, set[str]]:
+    """Follow the edges whose markers can hold. A package is reached at the points (the
+    environments of `_points`) where every marker on some path to it can hold: as in uv, an
+    edge under `python_full_version < '3.11'` below one under `== '3.13.*'` leads nowhere."""
     frozen_active = frozenset(active)
+    full = points.full
+    holds_at: dict[str, int] = {}
+
+    def holds(marker: str | None) -> int:
+        if not marker:
+            return full
+        mask = holds_at.get(marker)
+        if mask is None:
+            mask = holds_at[marker] = points.mask(marker, frozen_active)
+        return mask
+
     selected: set[int] = set()
     edges: set[tuple[int, int]] = set()
     found: set[str] = set()
     queue: deque[tuple[int, str | None]] = deque()
-    seen: set[tuple[int, str | None]] = set()
+    reached: dict[tuple[int, str | None], int] = {}
 
-    def follow(origin: int | None, edge: Mapping[str, Any]) -> None:
-        if evaluate(edge.get("marker"), env, frozen_active) is False:
+    def reach(key: tuple[int, str | None], mask: int) -> None:
+        old = reached.get(key, 0)
+        if mask & ~old:
+            reached[key] = old | mask
+            queue.append(key)
+
+    def follow(origin: int | None, at: int, edge: Mapping[str, Any]) -> None:
+        mask = at & holds(edge.get("marker"))
+        if not mask:
             return
         target = lock.find(edge)
         if target is None:
@@ -228,37 +359,115 @@ def _walk(
         for extra in [None, *edge.get("extra", edge.get("extras", []))]:
             if extra is not None:
                 found.add(conflict_item("extra", lock.packages[target].name, extra))
-            if (target, extra) not in seen:
-                seen.add((target, extra))
-                queue.append((target, extra))
+            reach((target, extra), mask)
 
     for index in roots:
         selected.add(index)
         data = lock.packages[index].data
         if prod:
             for extra in [None, *sorted(extras & set(data.get("optional-dependencies", {})))]:
-                seen.add((index, extra))
-                queue.append((index, extra))
-        for group in sorted(groups):
-            for edge in data.get("dev-dependencies", {}).get(group, []):
-                follow(index, edge)
-    for group in sorted(groups):  # a project-less root's own groups
-        for requirement in manifest_groups.get(group, []):
-            follow(None, requirement)
+                reach((index, extra), full)
+    # A project-less root's own requirements (legacy dev-dependencies land here): uv's
+    # to_resolution follows them whatever the groups.
+    for requirement in requirements:
+        follow(None, full, requirement)
+    tables: set[tuple[int | None, str, str | None]] = set()
+    for origin, group, group_table in group_edges:
+        tables.add((origin, "dev-dependencies", group))
+        for edge in group_table:
+            follow(origin, full, edge)
     while queue:
-        index, extra = queue.popleft()
+        index, extra = key = queue.popleft()
+        tables.add(
+            (index, "optional-dependencies", extra) if extra else (index, "dependencies", None)
+        )
         data = lock.packages[index].data
         table = data.get("optional-dependencies", {}).get(extra, []) if extra else None
         for edge in table if table is not None else data.get("dependencies", []):
-            follow(index, edge)
-    return Selection(frozenset(selected), frozenset(edges)), found
+            follow(index, reached[key], edge)
+    return Selection(frozenset(selected), frozenset(edges), frozenset(tables)), found
+
+
+#: Variables that universal selection tells values apart for, after the Python version:
+#: each adds one point per value a marker names (plus one value none names), as long as
+#: markers only test it with == and != and the points stay at most _MAX_POINTS.
+_DIMENSIONS = ("sys_platform", "platform_machine", "platform_system", "os_name")
+_MAX_POINTS = 256
+#: A value no marker names, for `!=` comparisons.
+_OTHER = "\x00other"
+
+
+def _points(project: Project, env: Environment) -> list[Mapping[str, str]]:
+    """The environments markers are evaluated in: the target's, or (universal) a set that
+    stands for every environment: one per Python version that markers or requires-python
+    tell apart (versions between two that markers name compare alike), times the values of
+    a few platform variables; any other variable stays unknown, so its atoms can hold."""
+    if env is not None:
+        return [env]
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
+    versions: set[str] = set()
+    values: dict[str, set[str]] = {}
+    untracked: set[str] = set()
+    for marker in set(_markers(project)):
+        for variable, op, value in comparisons(marker):
+            if variable in ("python_version", "python_full_version"):
+                versions.add(value)
+            elif op in ("==", "!="):
+                values.setdefault(variable, set()).add(value)
+            else:
+                untracked.add(variable)
+    requires = project.lock.data.get("requires-python", "")
+    versions.update(re.findall(r"\d+(?:\.\d+)*", requires))
+    patches: dict[int, set[int]] = {minor: {0} for minor in range(21)}
+    for text in versions:
+        parts = [int(part) for part in re.findall(r"\d+", text)[:3]]
+        if len(parts) >= 2 and parts[0] == 3:
+            patch = parts[2] if len(parts) > 2 else 0
+            patches.setdefault(parts[1], {0}).update({max(patch - 1, 0), patch, patch + 1})
+    patches.setdefault(max(patches) + 1, {0})
+    try:
+        allowed = SpecifierSet(requires)
+    except InvalidSpecifier:
+        allowed = SpecifierSet()
+    points: list[dict[str, str]] = [
+        {"python_version": f"3.{minor}", "python_full_version": f"3.{minor}.{patch}"}
+        for minor in sorted(patches)
+        for patch in sorted(patches[minor])
+        if allowed.contains(f"3.{minor}.{patch}", prereleases=True)
+    ] or [{}]
+    for variable in _DIMENSIONS:
+        named = values.get(variable)
+        if named and variable not in untracked:
+            domain = [*sorted(named), _OTHER]
+            if len(points) * len(domain) <= _MAX_POINTS:
+                points = [{**point, variable: value} for point in points for value in domain]
+    return list(points)
+
+
+def _markers(project: Project) -> Iterator[str]:
+    """Every marker on an edge of the lock."""
+    tables: list[Any] = []
+    for package in project.lock.packages:
+        data = package.data
+        tables.append(data.get("dependencies", []))
+        for key in ("optional-dependencies", "dev-dependencies"):
+            tables.extend(data.get(key, {}).values())
+    manifest = project.lock.data.get("manifest", {})
+    tables.append(manifest.get("requirements", []))
+    tables.extend(manifest.get("dependency-groups", {}).values())
+    for table in tables:
+        for edge in table:
+            marker = edge.get("marker") if isinstance(edge, Mapping) else None
+            if marker:
+                yield marker
 
 
 _EDGE_TABLES = ("dependencies", "optional-dependencies", "dev-dependencies")
 
 
 def _followed(
-    lock: _Lock, origin: int, edges: list[Any], stripped: list[Any], selection: Selection
+    lock: PackageIndex, origin: int, edges: list[Any], stripped: list[Any], selection: Selection
 ) -> list[Any]:
     """The stripped edges whose original the selection followed (edges hold the same order)."""
     kept = []
@@ -295,7 +504,7 @@ def restrict(
     when `keep_locals` (uv checks the workspace against the lock) but lose the edges the
     install does not follow. With a `target`, a package keeps only the artifact it installs.
     """
-    lock = _Lock(project.lock.packages)
+    lock = PackageIndex(project.lock.packages)
     packages = []
     for index, (package, table) in enumerate(zip(lock.packages, view["package"], strict=True)):
         local = project.locals.is_local(package)
@@ -305,13 +514,18 @@ def restrict(
         for key in _EDGE_TABLES:
             if key not in out:
                 continue
+            # only the tables the install reads: a group that is not installed loses its
+            # edges even to packages another table installs
             if key == "dependencies":
-                kept: Any = _followed(lock, index, package.data[key], out[key], selection)
+                kept: Any = []
+                if (index, key, None) in selection.tables:
+                    kept = _followed(lock, index, package.data[key], out[key], selection)
             else:
                 kept = {
                     name: followed
                     for name, edges in package.data[key].items()
-                    if (followed := _followed(lock, index, edges, out[key][name], selection))
+                    if (index, key, name) in selection.tables
+                    and (followed := _followed(lock, index, edges, out[key][name], selection))
                 }
             if kept:
                 out[key] = kept
@@ -338,7 +552,8 @@ def restrict(
             restricted["manifest"]["dependency-groups"] = {
                 group: kept
                 for group, entries in manifest["dependency-groups"].items()
-                if (
+                if (None, "dev-dependencies", group) in selection.tables
+                and (
                     kept := [
                         entry
                         for entry, source in zip(
