@@ -1,0 +1,184 @@
+"""A package index on 127.0.0.1 for the end-to-end builds: wheels written here, served by
+http.server as a PEP 503 simple index.
+
+The builds must not need the internet, and a dependency upgrade must be something the test
+can cause. So the third-party packages are tiny pure-Python wheels written by hand (a wheel
+is a zip with three metadata files), several versions each, and "publishing" a version is
+copying its wheel into the served folder. `uv lock` on the host and `uv sync`/`pip` in the
+images (with `--network host`) all read this index. It counts the requests it serves, so a
+test can tell that a build fetched nothing.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import html
+import re
+import shutil
+import threading
+import zipfile
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+__all__ = ["Index", "serve", "write_wheel"]
+
+#: Every file in a hand-written wheel gets this time: the same input gives the same bytes.
+_EPOCH = (2020, 1, 1, 0, 0, 0)
+
+
+#: PyPI's caching headers, so uv's cache behaves as it does against PyPI: a project page is
+#: fresh for 10 minutes, a file forever.
+_PAGE_CACHING = "max-age=600, public"
+_FILE_CACHING = "max-age=365000000, immutable, public"
+
+
+def _normalize(name: str) -> str:
+    """PEP 503's name normalization."""
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def _record_hash(data: bytes) -> str:
+    digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=")
+    return "sha256=" + digest.decode()
+
+
+def write_wheel(folder: Path, name: str, version: str, requires: Iterable[str] = ()) -> Path:
+    """A pure-Python wheel of `name` whose module says its own version; returns its path."""
+    module = name.replace("-", "_")
+    dist_info = f"{module}-{version}.dist-info"
+    metadata = f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n"
+    metadata += "".join(f"Requires-Dist: {requirement}\n" for requirement in requires)
+    files = {
+        f"{module}/__init__.py": f'__version__ = "{version}"\n',
+        f"{dist_info}/METADATA": metadata,
+        f"{dist_info}/WHEEL": (
+            "Wheel-Version: 1.0\nGenerator: lockstrip-e2e\nRoot-Is-Purelib: true\n"
+            "Tag: py3-none-any\n"
+        ),
+    }
+    record = "".join(
+        f"{path},{_record_hash(text.encode())},{len(text.encode())}\n"
+        for path, text in files.items()
+    )
+    files[f"{dist_info}/RECORD"] = record + f"{dist_info}/RECORD,,\n"
+    path = folder / f"{module}-{version}-py3-none-any.whl"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name_in_zip, text in files.items():
+            info = zipfile.ZipInfo(name_in_zip, _EPOCH)
+            info.external_attr = 0o644 << 16
+            archive.writestr(info, text)
+    return path
+
+
+class Index:
+    """The served folder, its URL, and a count of the requests served so far."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.url = ""  # http://127.0.0.1:PORT/simple, once the server has its port
+        self._paths: list[str] = []
+        self._lock = threading.Lock()
+
+    @property
+    def requests(self) -> int:
+        with self._lock:
+            return len(self._paths)
+
+    def served_since(self, start: int) -> list[str]:
+        """The paths requested since the `start`-th request (for failure messages)."""
+        with self._lock:
+            return self._paths[start:]
+
+    def count(self, path: str) -> None:
+        with self._lock:
+            self._paths.append(path)
+
+    def publish(self, *wheels: Path) -> None:
+        """Make wheels installable: from now on the index lists them."""
+        for wheel in wheels:
+            shutil.copy2(wheel, self.folder / wheel.name)
+
+    def projects(self) -> dict[str, list[Path]]:
+        """Normalized project name -> its files, read from the folder on every request."""
+        found: dict[str, list[Path]] = {}
+        for path in sorted(self.folder.iterdir()):
+            if path.suffix == ".whl":
+                found.setdefault(_normalize(path.name.split("-")[0]), []).append(path)
+        return found
+
+
+def _handler(index: Index) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        head_only = False
+
+        def do_HEAD(self) -> None:
+            """uv asks with HEAD whether a wheel's metadata can be read by range request."""
+            self.head_only = True
+            self.do_GET()
+
+        def do_GET(self) -> None:
+            index.count(f"{self.command} {self.path}")
+            parts = [part for part in self.path.split("?")[0].split("/") if part]
+            if parts == ["simple"]:
+                self._page("".join(f'<a href="{n}/">{n}</a>\n' for n in index.projects()))
+            elif len(parts) == 2 and parts[0] == "simple":
+                self._project(_normalize(parts[1]))
+            elif len(parts) == 2 and parts[0] == "files":
+                self._file(parts[1])
+            else:
+                self.send_error(404)
+
+        def _project(self, name: str) -> None:
+            files = index.projects().get(name)
+            if files is None:
+                self.send_error(404)
+                return
+            links = []
+            for path in files:
+                digest = hashlib.sha256(path.read_bytes()).hexdigest()
+                href = html.escape(f"/files/{path.name}#sha256={digest}")
+                links.append(f'<a href="{href}">{html.escape(path.name)}</a>\n')
+            self._page("".join(links))
+
+        def _file(self, filename: str) -> None:
+            path = index.folder / filename
+            if "/" in filename or not path.is_file():
+                self.send_error(404)
+                return
+            self._send(path.read_bytes(), "application/octet-stream", _FILE_CACHING)
+
+        def _page(self, body: str) -> None:
+            page = f"<!DOCTYPE html>\n<html><body>\n{body}</body></html>\n"
+            self._send(page.encode(), "text/html", _PAGE_CACHING)
+
+        def _send(self, data: bytes, content_type: str, caching: str) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(data)))
+            self.send_header("Cache-Control", caching)
+            self.end_headers()
+            if not self.head_only:
+                self.wfile.write(data)
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass  # the count is what the tests read
+
+    return Handler
+
+
+@contextmanager
+def serve(folder: Path) -> Iterator[Index]:
+    """Serve `folder` on a free port of 127.0.0.1 until the block ends."""
+    index = Index(folder)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(index))
+    index.url = f"http://127.0.0.1:{server.server_address[1]}/simple"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield index
+    finally:
+        server.shutdown()
+        server.server_close()
