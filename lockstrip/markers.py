@@ -76,23 +76,24 @@ def _parse(marker: str) -> Node:
 
 
 def _parse_or(tokens: list[tuple[str, str]], at: int, marker: str) -> tuple[Node, int]:
-    children = []
-    node, at = _parse_and(tokens, at, marker)
-    children.append(node)
-    while at < len(tokens) and tokens[at] == ("word", "or"):
-        node, at = _parse_and(tokens, at + 1, marker)
-        children.append(node)
-    return (children[0] if len(children) == 1 else ("or", children)), at
+    return _parse_chain("or", tokens, at, marker)
 
 
 def _parse_and(tokens: list[tuple[str, str]], at: int, marker: str) -> tuple[Node, int]:
-    children = []
-    node, at = _parse_atom(tokens, at, marker)
-    children.append(node)
-    while at < len(tokens) and tokens[at] == ("word", "and"):
-        node, at = _parse_atom(tokens, at + 1, marker)
+    return _parse_chain("and", tokens, at, marker)
+
+
+def _parse_chain(
+    word: str, tokens: list[tuple[str, str]], at: int, marker: str
+) -> tuple[Node, int]:
+    """Operands joined by `word`: `or` joins `and` chains, which join atoms."""
+    operand = _parse_and if word == "or" else _parse_atom
+    node, at = operand(tokens, at, marker)
+    children = [node]
+    while at < len(tokens) and tokens[at] == ("word", word):
+        node, at = operand(tokens, at + 1, marker)
         children.append(node)
-    return (children[0] if len(children) == 1 else ("and", children)), at
+    return (children[0] if len(children) == 1 else (word, children)), at
 
 
 def _value(token: tuple[str, str], marker: str) -> tuple[str, str]:
