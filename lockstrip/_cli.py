@@ -317,7 +317,27 @@ def _selection_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+#: The selection options' destinations: none set means the whole lock, any environment.
+_SELECTION_DESTS = (
+    "group",
+    "only_group",
+    "no_group",
+    "extra",
+    "package",
+    "no_dev",
+    "only_dev",
+    "no_default_groups",
+    "all_groups",
+    "all_extras",
+    "all_packages",
+    "python_version",
+    "python_platform",
+)
+
+
 def _selection(args: argparse.Namespace) -> tuple[Scope | None, Target | None]:
+    if not any(getattr(args, dest) for dest in _SELECTION_DESTS):
+        return None, None  # the common case stays off scope.py's imports (markers, tags)
     from lockstrip.scope import Scope
 
     scope = Scope(
