@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from lockstrip.scope import Scope
     from lockstrip.target import Target
 
-__all__ = ["Digest", "compute_digest", "digest_view", "third_party_hash"]
+__all__ = ["Digest", "compute_digest", "digest_view", "third_party_hash", "view_header"]
 
 #: The lock-level keys that belong to the third-party set itself (with its packages).
 _THIRD_PARTY_KEYS = (
@@ -93,35 +93,49 @@ def _hash(scheme: str, header: Any, packages: Iterable[Any]) -> str:
     return f"sha256:{hasher.hexdigest()}"
 
 
-def third_party_hash(project: Project) -> str:
+def view_header(view: dict[str, Any]) -> dict[str, Any]:
+    """The view's header: everything but the package list (which is hashed as a set)."""
+    lock = {key: value for key, value in view["lock"].items() if key != "package"}
+    return {**view, "lock": lock}
+
+
+def third_party_hash(project: Project, view: dict[str, Any] | None = None) -> str:
     """A hash of the third-party set alone: what `uv export --all-packages --all-extras
     --all-groups` shows. Unlike the digest, it leaves out which local package pulls which
-    third-party package (the scopes), the manifest and the [tool.uv] settings."""
-    lock = digest_view(project)["lock"]
+    third-party package (the scopes), the manifest and the [tool.uv] settings.
+
+    `view` is the project's `digest_view`, when the caller has it already."""
+    lock = (view if view is not None else digest_view(project))["lock"]
     header = {key: lock.get(key) for key in _THIRD_PARTY_KEYS}
     return _hash("lockstrip-third-party-1", header, (p for p in lock["package"] if "name" in p))
 
 
 def compute_digest(
-    project: Project, scope: Scope | None = None, target: Target | None = None
+    project: Project,
+    scope: Scope | None = None,
+    target: Target | None = None,
+    *,
+    view: dict[str, Any] | None = None,
 ) -> Digest:
     """The digest of the whole third-party set, or of what one install takes from it.
 
     With a scope or a target, only the packages that install selects are hashed (with the
     artifact the target installs, when there is a target), under a header that names them.
+    `view` is the project's `digest_view`, when the caller has it already; it is not changed.
     """
-    view = digest_view(project)
+    if view is None:
+        view = digest_view(project)
     if scope is not None or target is not None:
         from lockstrip.scope import Scope  # only scoped digests pay for markers and tags
 
         return _scoped(project, view, scope or Scope(), target)
-    packages = view["lock"].pop("package", ())
+    packages = view["lock"].get("package", ())
     local = sum(1 for p in project.lock.packages if project.locals.is_local(p))
     artifacts = sum(
         1 for p in project.lock.packages if not project.locals.is_local(p) for _ in p.artifacts()
     )
     return Digest(
-        value=_hash(SCHEME, view, packages),
+        value=_hash(SCHEME, view_header(view), packages),
         packages=len(project.lock.packages) - local,
         local_packages=local,
         artifacts=artifacts,

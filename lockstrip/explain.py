@@ -13,7 +13,7 @@ import posixpath
 from collections.abc import Iterator, Mapping
 from typing import Any, NamedTuple
 
-from lockstrip.digest import compute_digest, digest_view, third_party_hash
+from lockstrip.digest import compute_digest, digest_view, third_party_hash, view_header
 from lockstrip.lockfile import Source
 from lockstrip.project import Project
 from lockstrip.volatile import local_id
@@ -109,13 +109,14 @@ def _artifacts(package: Mapping[str, Any]) -> dict[str, str]:
     return artifacts
 
 
-def model(project: Project) -> dict[str, Any]:
+def model(project: Project, view: dict[str, Any] | None = None) -> dict[str, Any]:
     """The digest view keyed for people: what explanations compare."""
-    view = digest_view(project)
+    if view is None:
+        view = digest_view(project)
     names = {local_id(source): name for name, source in project.locals.by_name.items()}
     packages: dict[str, dict[str, Any]] = {}
     local: dict[str, Any] = {}
-    for package in view["lock"].pop("package", []):
+    for package in view["lock"].get("package", []):
         edges = _edges(package, names)
         if "name" not in package:  # a local package: the digest view names it by its place
             where = Source.from_table(package["source"])
@@ -130,7 +131,7 @@ def model(project: Project) -> dict[str, Any]:
         versions = packages.setdefault(package["name"], {})
         version = package.get("version", "(no version)")
         versions[version if version not in versions else f"{version} ({entry['source']})"] = entry
-    return {"packages": packages, "local": local, "settings": view}
+    return {"packages": packages, "local": local, "settings": view_header(view)}
 
 
 # --- comparing ---------------------------------------------------------------------------
@@ -312,7 +313,9 @@ def _value_change(kind: str, label: str, a: Any, b: Any) -> Change:
     return Change(kind, label, before, after, f"{label}: {before} → {after}")
 
 
-def _volatile_notes(old: Project, new: Project) -> list[str]:
+def _volatile_notes(
+    old: Project, new: Project, views: tuple[dict[str, Any], dict[str, Any]]
+) -> list[str]:
     """What changed among the volatile fields: the one-line answer to "why did bytes change"."""
     notes = []
     versions = (
@@ -343,7 +346,8 @@ def _volatile_notes(old: Project, new: Project) -> list[str]:
     if old.lock.data.get("options") != new.lock.data.get("options"):
         notes.append("resolver options ([options] in uv.lock)")
     outside = [
-        _outside(_without_version(x.pyproject), digest_view(x)["pyproject"]) for x in (old, new)
+        _outside(_without_version(x.pyproject), view["pyproject"])
+        for x, view in zip((old, new), views, strict=True)
     ]
     if outside[0] != outside[1]:
         notes.append("pyproject.toml fields outside the third-party set")
@@ -381,10 +385,12 @@ def _outside(doc: Mapping[str, Any], view: Mapping[str, Any]) -> dict[str, Any]:
 
 def explain(old: Project, new: Project) -> Explanation:
     """What changed from `old` to `new`, third-party changes first."""
-    old_digest, new_digest = compute_digest(old).value, compute_digest(new).value
+    views = digest_view(old), digest_view(new)  # built once a side: every comparison reads it
+    old_digest = compute_digest(old, view=views[0]).value
+    new_digest = compute_digest(new, view=views[1]).value
     changes: list[Change] = []
     if old_digest != new_digest:  # the digest covers the third-party set and more
-        a, b = model(old), model(new)
+        a, b = model(old, views[0]), model(new, views[1])
         places = _affected(a, b)
         for name in sorted(places["packages"]):
             changes.extend(
@@ -396,8 +402,8 @@ def explain(old: Project, new: Project) -> Explanation:
             if "." in place:
                 changes.extend(_setting_changes(place, a["settings"], b["settings"]))
         changes.sort(key=lambda change: KINDS.index(change.kind))
-    third_party = third_party_hash(old) != third_party_hash(new)
-    notes = tuple(_volatile_notes(old, new))
+    third_party = third_party_hash(old, views[0]) != third_party_hash(new, views[1])
+    notes = tuple(_volatile_notes(old, new, views))
     return Explanation(old_digest, new_digest, third_party, tuple(changes), notes)
 
 
