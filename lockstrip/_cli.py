@@ -418,8 +418,9 @@ Example: lockstrip fetch . --dest wheels --python-version 3.12 --python-platform
 
 def _fetch(args: argparse.Namespace) -> int:
     from lockstrip.export import export_options
-    from lockstrip.fetch import fetch, find_credentials, plan_fetch, running_target
+    from lockstrip.fetch import fetch, find_credentials, plan_fetch
     from lockstrip.project import read_project
+    from lockstrip.target import running_target
 
     if args.jobs < 1 or args.retries < 0:
         raise InputError("--jobs" if args.jobs < 1 else "--retries", "is out of range")

@@ -57,7 +57,6 @@ __all__ = [
     "find_credentials",
     "plan_fetch",
     "redact",
-    "running_target",
     "summary",
 ]
 
@@ -102,23 +101,6 @@ class Plan(NamedTuple):
     git: tuple[str, ...]
     #: "name version: why" of packages that cannot be fetched for this target.
     unavailable: tuple[str, ...]
-
-
-def running_target() -> Target:
-    """The running interpreter and machine: what `uv sync` installs for without options.
-
-    `parse_target` needs one half to be given; asking for the running minor version gives
-    the machine's platform name, and asking again with that name gives the running full
-    version (so `python_full_version` markers see the real patch release).
-    """
-    from lockstrip.target import parse_target
-
-    info = sys.version_info
-    here = parse_target(f"{info.major}.{info.minor}", None)
-    assert here is not None  # a version was given
-    target = parse_target(None, here.platform)
-    assert target is not None
-    return target
 
 
 def plan_fetch(project: Project, scope: Scope | None, target: Target) -> Plan:

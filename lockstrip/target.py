@@ -24,7 +24,7 @@ from lockstrip.errors import InputError
 if TYPE_CHECKING:
     from packaging.tags import Tag
 
-__all__ = ["PLATFORMS", "Target", "best_artifact", "parse_target"]
+__all__ = ["PLATFORMS", "Target", "best_artifact", "parse_target", "running_target"]
 
 
 class _Platform(NamedTuple):
@@ -157,6 +157,12 @@ def parse_target(python_version: str | None, python_platform: str | None) -> Tar
             "--python-platform", f"unknown platform {name!r}; valid: {', '.join(PLATFORMS)}"
         )
     return Target(minor, full, name)
+
+
+def running_target() -> Target:
+    """The running interpreter and machine: what `uv sync` installs for without options."""
+    info = sys.version_info
+    return Target(f"{info.major}.{info.minor}", _running_full_version(), _running_platform())
 
 
 def best_artifact(package: Mapping[str, Any], target: Target) -> Mapping[str, Any] | None:
