@@ -16,7 +16,7 @@ from typing import Any, NamedTuple
 from lockstrip.digest import compute_digest, digest_view, third_party_hash, view_header
 from lockstrip.lockfile import Source
 from lockstrip.project import Project
-from lockstrip.volatile import local_id
+from lockstrip.volatile import ARTIFACT_VOLATILE_KEYS, local_id
 
 __all__ = ["Change", "Explanation", "explain", "render_json", "render_text"]
 
@@ -330,13 +330,15 @@ def _volatile_notes(
     if old.lock.revision != new.lock.revision:
         notes.append(f"lock revision {old.lock.revision} → {new.lock.revision}")
     # Over the artifacts on both sides: an added or removed artifact is a change line already.
-    before_times, after_times = _upload_times(old), _upload_times(new)
-    common = before_times.keys() & after_times.keys()
-    times = [sum(t[key] is not None for key in common) for t in (before_times, after_times)]
-    if times[0] != times[1]:
-        notes.append(f"upload-time on {times[0]} → {times[1]} artifacts")
-    elif moved := sum(before_times[key] != after_times[key] for key in common):
-        notes.append(f"upload-time on {moved} artifacts")
+    artifacts = _artifacts_by_id(old), _artifacts_by_id(new)
+    common = sorted(artifacts[0].keys() & artifacts[1].keys())
+    for field in ARTIFACT_VOLATILE_KEYS:  # what volatile.py strips from every artifact
+        values = [[side[key].get(field) for key in common] for side in artifacts]
+        counts = [sum(value is not None for value in side) for side in values]
+        if counts[0] != counts[1]:
+            notes.append(f"{field} on {counts[0]} → {counts[1]} artifacts")
+        elif moved := sum(a != b for a, b in zip(*values, strict=True)):
+            notes.append(f"{field} on {moved} artifacts")
     metadata = [
         [p.data.get("metadata") for p in x.lock.packages if x.locals.is_local(p)]
         for x in (old, new)
@@ -354,12 +356,10 @@ def _volatile_notes(
     return notes
 
 
-def _upload_times(project: Project) -> dict[tuple[str, str | None, str], Any]:
-    """(package, version, artifact) -> its upload time (None when it has none)."""
+def _artifacts_by_id(project: Project) -> dict[tuple[str, str, str], Mapping[str, Any]]:
+    """(package, version, artifact location) -> the artifact's table."""
     return {
-        (p.name, p.version, str(a.get("url") or a.get("path") or a.get("filename"))): a.get(
-            "upload-time", a.get("upload_time")
-        )
+        (p.name, p.version or "", str(a.get("url") or a.get("path") or a.get("filename"))): a
         for p in project.lock.packages
         for a in p.artifacts()
     }

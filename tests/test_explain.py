@@ -351,6 +351,18 @@ def test_the_scenarios_use_known_kinds() -> None:
 
 # --- only volatile fields --------------------------------------------------------------------
 
+
+def add_zstd(project: Path) -> None:
+    """uv 0.9+ adds compressed-copy entries to wheels; the wheels themselves are the same."""
+
+    def change(lock: Lock) -> None:
+        for package in lock["package"]:
+            for wheel in package.get("wheels", ()):
+                wheel["zstd"] = {"hash": "sha256:" + "1" * 64, "size": 10}
+
+    edit_lock(project, change)
+
+
 VOLATILE = {
     "root version": (SMALL, bump_root_version, "root version 0.1.0 → 0.1.1"),
     "member version": (
@@ -365,6 +377,7 @@ VOLATILE = {
         "pyproject.toml fields outside the third-party set",
     ),
     "upload-time": (SMALL, drop_upload_time, "upload-time on 470 → 0 artifacts"),
+    "zstd": (SMALL, add_zstd, "zstd on 0 → 429 artifacts"),
 }
 
 
