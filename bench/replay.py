@@ -105,8 +105,8 @@ REASONS = {
     "manifest": "the lock's `[manifest]` changed (members, constraints, overrides)",
     "settings": "requires-python, markers or `[tool.uv]` install settings changed",
     "revision": "the lock `revision` changed",
-    "uv-settings": "a `[tool.uv]` setting the export keeps for uv (such as "
-    "`required-version`, `workspace`)",
+    "uv-settings": "a `[tool.uv]` install setting the export keeps for uv (such as "
+    "`index`, `no-build`)",
     "group-names": "a member declared a dependency group (the export keeps group names)",
     "source-spelling": "a registry URL's spelling (a trailing slash), which the digest normalizes",
     "local-version": "a local package's masked version appeared or went away (it became dynamic)",
