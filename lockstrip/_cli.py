@@ -120,10 +120,13 @@ Example: lockstrip dockerfile > Dockerfile && docker build -t app .
 
 
 def _dockerfile(args: argparse.Namespace) -> int:
-    from lockstrip.dockerfile import render_dockerfile
+    from lockstrip.dockerfile import index_secrets, parse_lockstrip_spec, render_dockerfile
     from lockstrip.project import read_project
 
-    print(render_dockerfile(read_project(args.project)), end="")
+    lockstrip = parse_lockstrip_spec(args.lockstrip_spec)
+    project = read_project(args.project)
+    secrets = index_secrets(project, args.secret)
+    print(render_dockerfile(project, lockstrip=lockstrip, secrets=secrets), end="")
     return EXIT_OK
 
 
@@ -539,7 +542,22 @@ def _parser() -> argparse.ArgumentParser:
     diff.add_argument("--json", action="store_true", help="print a JSON report")
     diff.set_defaults(run=_diff)
 
-    command("dockerfile", _DOCKERFILE_HELP, _DOCKERFILE_EXAMPLE, _dockerfile)
+    dockerfile = command("dockerfile", _DOCKERFILE_HELP, _DOCKERFILE_EXAMPLE, _dockerfile)
+    dockerfile.add_argument(
+        "--lockstrip-spec",
+        metavar="SPEC",
+        help="what the export stage installs: a version, a requirement, a wheel or sdist "
+        "URL, a git+ URL, or a wheel's path inside the project folder "
+        "(default: this release from the index)",
+    )
+    dockerfile.add_argument(
+        "--secret",
+        action="append",
+        default=[],
+        metavar="INDEX",
+        help="a [[tool.uv.index]] name whose credentials the uv sync steps read from "
+        "BuildKit secrets UV_INDEX_<NAME>_USERNAME and _PASSWORD (repeatable)",
+    )
 
     digest = command("digest", _DIGEST_HELP, _DIGEST_EXAMPLE, _digest)
     digest.add_argument(

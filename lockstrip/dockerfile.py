@@ -11,17 +11,23 @@ tests/e2e builds this output with a real BuildKit and checks what stays cached.
 from __future__ import annotations
 
 import posixpath
+import re
 import shlex
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, NamedTuple
 
 from lockstrip import __version__
+from lockstrip.errors import InputError
 from lockstrip.project import Project
 
 __all__ = [
     "UV_VERSION",
+    "IndexSecret",
+    "LockstripSource",
     "build_requirements",
+    "index_secrets",
     "lowest_minor",
+    "parse_lockstrip_spec",
     "python_minor",
     "render_dockerfile",
 ]
@@ -50,22 +56,150 @@ EDITABLE_REQUIRES: Mapping[str, tuple[str, ...]] = {
 _BUILT_KINDS = ("editable", "directory")
 
 
-def render_dockerfile(project: Project) -> str:
-    """The Dockerfile text for `project`, ready to build from the project folder."""
+class LockstripSource(NamedTuple):
+    """What the export stage installs lockstrip from (`--lockstrip-spec`)."""
+
+    #: The argument of `pip install`: a requirement, or the path the wheel is mounted at.
+    requirement: str
+    #: A wheel in the build context, relative to the project folder, bind-mounted for the
+    #: install; None when pip fetches the requirement.
+    wheel: str | None = None
+    #: A git URL: the slim image has no git, so the stage installs it first.
+    needs_git: bool = False
+
+
+class IndexSecret(NamedTuple):
+    """A named index of `[[tool.uv.index]]` whose credentials come from BuildKit secrets."""
+
+    name: str  # as the project spells it
+    username: str  # UV_INDEX_<NAME>_USERNAME: the secret's id and the variable uv reads
+    password: str  # UV_INDEX_<NAME>_PASSWORD
+
+
+def render_dockerfile(
+    project: Project,
+    *,
+    lockstrip: LockstripSource | None = None,
+    secrets: Sequence[IndexSecret] = (),
+) -> str:
+    """The Dockerfile text for `project`, ready to build from the project folder.
+
+    `lockstrip` is what the export stage installs (default: this release from the index);
+    `secrets` are the indexes whose credentials the two `uv sync` steps read from BuildKit
+    secret mounts (`index_secrets`)."""
     minor = python_minor(project)
     requires = build_requirements(project)
     parts = [
-        _header(project.root_name),
-        _export_stage(_lockstrip_python(minor)),
+        _header(project.root_name, secrets),
+        _export_stage(_lockstrip_python(minor), lockstrip or parse_lockstrip_spec(None)),
         _uv_stage(),
-        _download_stage(minor, _skip_local_flag(project), requires),
+        _download_stage(minor, _skip_local_flag(project), requires, secrets),
         _project_stage(
             bool(requires),
             outside=sorted(path for _, path in project.outside),
             scripts=_scripts(project),
+            secrets=secrets,
         ),
     ]
     return "\n".join(parts)
+
+
+def parse_lockstrip_spec(spec: str | None) -> LockstripSource:
+    """What `--lockstrip-spec` asks the export stage to install.
+
+    * nothing: this release, `lockstrip==<version>`, so the Dockerfile exports with the
+      lockstrip that printed it;
+    * a version (`0.2.0`) or a requirement (`lockstrip>=0.2,<0.3`): from the index;
+    * an http(s) URL of a wheel or sdist: `lockstrip @ URL`;
+    * a git URL (`git+https://...@rev`): `lockstrip @ git+...`, with git installed first;
+    * the path of a lockstrip wheel inside the project folder (the build context), such as
+      `dist/lockstrip-0.2.0-py3-none-any.whl`: bind-mounted, not copied into a layer.
+    """
+    from packaging.requirements import InvalidRequirement, Requirement
+    from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
+    from packaging.version import InvalidVersion, Version
+
+    if spec is None:
+        return LockstripSource(f"lockstrip=={__version__}")
+    spec = spec.strip()
+    if spec.startswith("git+"):
+        return LockstripSource(f"lockstrip @ {spec}", needs_git=True)
+    if re.match(r"https?://", spec):
+        return LockstripSource(f"lockstrip @ {spec}")
+    try:
+        return LockstripSource(f"lockstrip=={Version(spec)}")
+    except InvalidVersion:
+        pass
+    if spec.endswith(".whl"):
+        wheel = _inside_context(spec)
+        try:
+            name = parse_wheel_filename(posixpath.basename(wheel))[0]
+        except InvalidWheelFilename as error:
+            raise InputError("--lockstrip-spec", str(error)) from None
+        if name != "lockstrip":
+            raise InputError("--lockstrip-spec", f"{spec!r} is a wheel of {name}, not lockstrip")
+        return LockstripSource(f"/tmp/{posixpath.basename(wheel)}", wheel=wheel)
+    try:
+        requirement = Requirement(spec)
+    except InvalidRequirement:
+        raise InputError(
+            "--lockstrip-spec",
+            f"{spec!r} is not a version, a requirement, a URL or the path of a wheel",
+        ) from None
+    if canonicalize_name(requirement.name) != "lockstrip":
+        raise InputError("--lockstrip-spec", f"{spec!r} does not install lockstrip")
+    return LockstripSource(str(requirement))
+
+
+def _inside_context(path: str) -> str:
+    """A wheel path the build can mount: relative, POSIX, inside the project folder."""
+    normal = posixpath.normpath(path.replace("\\", "/"))
+    if posixpath.isabs(normal) or normal == ".." or normal.startswith("../"):
+        raise InputError(
+            "--lockstrip-spec",
+            f"{path!r} is outside the build context: give a path inside the project folder",
+        )
+    return normal
+
+
+def index_secrets(project: Project, names: Sequence[str]) -> tuple[IndexSecret, ...]:
+    """The secrets of the named indexes, checked against the project's `[[tool.uv.index]]`.
+
+    uv reads an index's credentials from `UV_INDEX_<NAME>_USERNAME` and `..._PASSWORD`, NAME
+    being the index name upper-cased with every other character than a letter or a digit
+    replaced by `_`; the secrets have those ids, so `docker buildx build --secret id=ID` takes
+    each from the environment variable of the same name."""
+    declared = _index_names(project)
+    found = []
+    for name in dict.fromkeys(names):
+        if name not in declared:
+            have = ", ".join(declared) or "none"
+            raise InputError(
+                project.files.where("pyproject.toml"),
+                f"no index named {name!r} (named indexes: {have})",
+                field="tool.uv.index",
+            )
+        variable = re.sub(r"[^A-Z0-9]", "_", name.upper())
+        found.append(
+            IndexSecret(name, f"UV_INDEX_{variable}_USERNAME", f"UV_INDEX_{variable}_PASSWORD")
+        )
+    return tuple(found)
+
+
+def _index_names(project: Project) -> list[str]:
+    """Names of `[[tool.uv.index]]` entries in the root and the members, in file order."""
+    pyprojects = [project.pyproject]
+    pyprojects += [project.member_pyproject(m) for m in project.members if m.workspace_member]
+    names: list[str] = []
+    for pyproject in pyprojects:
+        tool = pyproject.get("tool", {})
+        uv = tool.get("uv", {}) if isinstance(tool, Mapping) else {}
+        indexes = uv.get("index", []) if isinstance(uv, Mapping) else []
+        for index in indexes if isinstance(indexes, list) else []:
+            name = index.get("name") if isinstance(index, Mapping) else None
+            if isinstance(name, str) and name not in names:
+                names.append(name)
+    return names
 
 
 def python_minor(project: Project) -> str:
@@ -168,22 +302,38 @@ def _lockstrip_python(minor: str) -> str:
     return minor
 
 
-def _header(name: str | None) -> str:
+def _header(name: str | None, secrets: Sequence[IndexSecret]) -> str:
     printed = f"printed by `lockstrip dockerfile` (lockstrip {__version__})"
+    build = f"docker build -t {name or 'app'}"
+    for secret in secrets:
+        build += f" \\\n#   --secret id={secret.username},src=FILE"
+        build += f" --secret id={secret.password},src=FILE"
     return f"""\
 # Dockerfile for {name or "this workspace"}, {printed}.
-# Build it from the project folder: docker build -t {name or "app"} .
+# Build it from the project folder: {build} .
 # Keep .venv out of the build context with a .dockerignore that lists `.venv`.
 # Why each line is there: examples/README.md in lockstrip's repository.
 """
 
 
-def _export_stage(python: str) -> str:
+_PIP_INSTALL = "pip install --no-cache-dir --disable-pip-version-check"
+
+
+def _export_stage(python: str, lockstrip: LockstripSource) -> str:
+    install = f"{_PIP_INSTALL} {shlex.quote(lockstrip.requirement)}"
+    if lockstrip.wheel is not None:
+        mount = f"--mount=type=bind,source={lockstrip.wheel},target={lockstrip.requirement}"
+        install = f"{mount} \\\n    {install}"
+    if lockstrip.needs_git:
+        install = (
+            "apt-get update && apt-get install -y --no-install-recommends git \\\n"
+            f" && {install} \\\n && rm -rf /var/lib/apt/lists/*"
+        )
     return f"""\
 # The export: stripped pyproject.toml files and uv.lock, whose bytes change only when the
 # third-party dependencies do. This stage re-runs on every source change and takes a second.
 FROM python:{python}-slim AS lockstrip
-RUN pip install --no-cache-dir --disable-pip-version-check lockstrip=={__version__}
+RUN {install}
 RUN --mount=type=bind,target=/src lockstrip export /src --out /export --no-dev
 """
 
@@ -194,8 +344,25 @@ FROM ghcr.io/astral-sh/uv:{UV_VERSION} AS uv
 """
 
 
-def _download_stage(minor: str, skip: str, requires: tuple[str, ...]) -> str:
+def _secret_mounts(secrets: Sequence[IndexSecret]) -> str:
+    """Mount lines and exports that give `uv` the index credentials for one RUN.
+
+    A secret mount is a file under /run/secrets that exists only while the step runs: it is
+    in no layer and its value in no cache key, and the RUN line that `docker history` shows
+    names the file, not the value. The dockerfile frontend built into BuildKit mounts
+    secrets as files (the `env=` option needs a newer frontend image), hence the `cat`."""
+    ids = [id for secret in secrets for id in (secret.username, secret.password)]
+    mounts = "".join(f"    --mount=type=secret,id={id},required=true \\\n" for id in ids)
+    exports = " \\\n && ".join(f'export {id}="$(cat /run/secrets/{id})"' for id in ids)
+    return f"{mounts}    {exports} \\\n && "
+
+
+def _download_stage(
+    minor: str, skip: str, requires: tuple[str, ...], secrets: Sequence[IndexSecret]
+) -> str:
     download = f"uv sync --frozen {skip} --no-dev"
+    if secrets:
+        download = _secret_mounts(secrets) + download
     backend = ""
     if requires:
         download += f" \\\n && uv pip install {shlex.join(requires)}"
@@ -213,13 +380,19 @@ WORKDIR /app
 # leaves it cached, and a third-party change re-runs it.
 {backend}COPY --from=lockstrip /export /app
 RUN --mount=type=cache,target=/root/.cache/uv \\
-    {download}
+{download if secrets else "    " + download}
 """
 
 
-def _project_stage(prebuilt_backend: bool, outside: list[str], scripts: list[str]) -> str:
+def _project_stage(
+    prebuilt_backend: bool,
+    outside: list[str],
+    scripts: list[str],
+    secrets: Sequence[IndexSecret],
+) -> str:
     """The same stage, continued: the source and the real files."""
     final = "uv sync --locked --no-dev" + (" --no-build-isolation" if prebuilt_backend else "")
+    final = (_secret_mounts(secrets) if secrets else "    ") + final
     note = ""
     if outside:
         note = (
@@ -234,6 +407,10 @@ def _project_stage(prebuilt_backend: bool, outside: list[str], scripts: list[str
 # The project: `--locked` checks the real uv.lock against the real pyproject.toml files.
 {note}COPY . /app
 RUN --mount=type=cache,target=/root/.cache/uv \\
-    {final}
-ENV PATH="/app/.venv/bin:$PATH"
+{final}
+
+# The image runs as it was built: `uv run` neither syncs nor builds at start (a pulled image
+# has new file times, which uv would otherwise take for a changed project, and it would add
+# the dev group), and the environment's python and scripts are first on PATH.
+ENV PATH="/app/.venv/bin:$PATH" UV_NO_SYNC=1
 {run}"""

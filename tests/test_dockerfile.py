@@ -12,14 +12,16 @@ from __future__ import annotations
 import os
 import re
 import shlex
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 from conftest import Cli
-from helpers import FIXTURES, REPO, run_uv
+from helpers import FIXTURES, REPO, run_uv, uv_env, uv_executable
 
+from lockstrip import __version__
 from lockstrip.dockerfile import UV_VERSION, lowest_minor, render_dockerfile
 from lockstrip.project import read_project
 
@@ -187,3 +189,190 @@ def test_download_commands_plan_the_same_installs(project: Path, cli: Cli, tmp_p
         )
     assert plans[0] == plans[1]
     assert any(line.startswith(" + ") for line in plans[0])
+
+
+# --- what the export stage installs: --lockstrip-spec ---------------------------------------
+
+
+def export_install(text: str) -> str:
+    """The export stage's install RUN, continuation lines joined."""
+    return " ".join(next(run for run in run_lines(text) if "pip install" in run).split())
+
+
+def test_lockstrip_spec_default_is_this_release(cli: Cli) -> None:
+    text = dockerfile(EDITABLE_ROOT)
+    assert export_install(text).endswith(f"pip install {PIP_FLAGS} lockstrip=={__version__}")
+    assert cli("dockerfile", EDITABLE_ROOT, "--lockstrip-spec", __version__).stdout == text
+
+
+PIP_FLAGS = "--no-cache-dir --disable-pip-version-check"
+
+
+@pytest.mark.parametrize(
+    ("spec", "install"),
+    [
+        ("0.2.0", f"RUN pip install {PIP_FLAGS} lockstrip==0.2.0"),
+        ("lockstrip>=0.2,<0.3", f"RUN pip install {PIP_FLAGS} 'lockstrip<0.3,>=0.2'"),
+        (
+            "https://mirror.example/lockstrip-0.2.0-py3-none-any.whl",
+            f"RUN pip install {PIP_FLAGS} "
+            "'lockstrip @ https://mirror.example/lockstrip-0.2.0-py3-none-any.whl'",
+        ),
+        (
+            "git+https://github.com/example/lockstrip@v0.2.0",
+            "RUN apt-get update && apt-get install -y --no-install-recommends git "
+            f"&& pip install {PIP_FLAGS} 'lockstrip @ git+https://github.com/example/lockstrip@v0.2.0' "
+            "&& rm -rf /var/lib/apt/lists/*",
+        ),
+        (
+            "dist/lockstrip-0.2.0-py3-none-any.whl",
+            "RUN --mount=type=bind,source=dist/lockstrip-0.2.0-py3-none-any.whl,"
+            "target=/tmp/lockstrip-0.2.0-py3-none-any.whl "
+            f"pip install {PIP_FLAGS} /tmp/lockstrip-0.2.0-py3-none-any.whl",
+        ),
+        (
+            "./dist/../wheels/lockstrip-0.2.0-py3-none-any.whl",
+            "RUN --mount=type=bind,source=wheels/lockstrip-0.2.0-py3-none-any.whl,"
+            "target=/tmp/lockstrip-0.2.0-py3-none-any.whl "
+            f"pip install {PIP_FLAGS} /tmp/lockstrip-0.2.0-py3-none-any.whl",
+        ),
+    ],
+)
+def test_lockstrip_spec(spec: str, install: str, cli: Cli) -> None:
+    """Each kind of spec becomes one install line; nothing else in the file changes."""
+    done = cli("dockerfile", EDITABLE_ROOT, "--lockstrip-spec", spec)
+    assert done.returncode == 0, done.stderr
+    assert export_install(done.stdout) == install
+    assert _without_export_install(done.stdout) == _without_export_install(
+        dockerfile(EDITABLE_ROOT)
+    )
+
+
+def _without_export_install(text: str) -> list[str]:
+    joined = re.sub(r"\\\n\s*", " ", text).splitlines()
+    return [
+        line
+        for line in joined
+        if not line.startswith("RUN") or "pip install --no-cache" not in line
+    ]
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        ("../lockstrip-0.2.0-py3-none-any.whl", "outside the build context"),
+        ("/opt/lockstrip-0.2.0-py3-none-any.whl", "outside the build context"),
+        ("dist/requests-2.0.0-py3-none-any.whl", "a wheel of requests, not lockstrip"),
+        ("dist/lockstrip.whl", "Invalid wheel filename"),
+        ("requests==2.0", "does not install lockstrip"),
+        ("not a spec!", "is not a version, a requirement, a URL or the path of a wheel"),
+    ],
+)
+def test_lockstrip_spec_bad(spec: str, message: str, cli: Cli) -> None:
+    done = cli("dockerfile", EDITABLE_ROOT, "--lockstrip-spec", spec)
+    assert done.returncode == 2
+    assert done.stdout == ""
+    assert done.stderr.startswith("lockstrip: error: --lockstrip-spec: ")
+    assert message in done.stderr
+
+
+# --- private indexes: --secret ----------------------------------------------------------------
+
+
+def with_indexes(tmp_path: Path, *names: str) -> Path:
+    """A copy of the editable root whose pyproject declares named indexes."""
+    project = tmp_path / "project"
+    shutil.copytree(EDITABLE_ROOT, project)
+    with (project / "pyproject.toml").open("a") as handle:
+        for name in names:
+            handle.write(f'\n[[tool.uv.index]]\nname = "{name}"\nurl = "https://{name}.example/"\n')
+    return project
+
+
+def test_secret_mounts_credentials_into_both_uv_syncs(cli: Cli, tmp_path: Path) -> None:
+    project = with_indexes(tmp_path, "corp.pypi-2", "public")
+    done = cli("dockerfile", project, "--secret", "corp.pypi-2")
+    assert done.returncode == 0, done.stderr
+    ids = ["UV_INDEX_CORP_PYPI_2_USERNAME", "UV_INDEX_CORP_PYPI_2_PASSWORD"]
+    mounts = " ".join(f"--mount=type=secret,id={id},required=true" for id in ids)
+    exports = " && ".join(f'export {id}="$(cat /run/secrets/{id})"' for id in ids)
+    syncs = [" ".join(run.split()) for run in run_lines(done.stdout) if "uv sync" in run]
+    assert len(syncs) == 2
+    for sync in syncs:
+        assert sync.startswith(
+            f"RUN --mount=type=cache,target=/root/.cache/uv {mounts} {exports} && uv sync "
+        )
+    # Only the uv steps see them: not the export stage, and no ENV or ARG holds one.
+    assert sum(line.count("type=secret") for line in run_lines(done.stdout)) == 4
+    assert not re.search(r"^(ENV|ARG) .*UV_INDEX_", done.stdout, re.MULTILINE)
+    # Without secrets, the same file but for those lines.
+    plain = dockerfile(project)
+    assert "secret" not in plain
+    stripped = re.sub(
+        r"    --mount=type=secret.*\n|export .*\n && | \\\n#   --secret[^.]*(?= \.)",
+        "",
+        done.stdout,
+    )
+    assert stripped == plain
+
+
+def test_secret_names_an_index_the_project_declares(cli: Cli, tmp_path: Path) -> None:
+    project = with_indexes(tmp_path, "corp")
+    done = cli("dockerfile", project, "--secret", "crop")
+    assert done.returncode == 2
+    assert done.stdout == ""
+    assert (
+        "pyproject.toml: tool.uv.index: no index named 'crop' (named indexes: corp)" in done.stderr
+    )
+    assert "named indexes: none" in cli("dockerfile", EDITABLE_ROOT, "--secret", "corp").stderr
+
+
+# --- the final image starts without a sync ----------------------------------------------------
+
+
+def image_env(text: str) -> dict[str, str]:
+    """The environment the Dockerfile's last stage sets with ENV (PATH's $PATH left as is)."""
+    found: dict[str, str] = {}
+    for line in text.splitlines():
+        if line.startswith("ENV "):
+            found.update(pair.split("=", 1) for pair in shlex.split(line[4:]))
+    return found
+
+
+def test_final_stage_sets_no_sync_after_the_last_sync() -> None:
+    text = dockerfile(EDITABLE_ROOT)
+    last_sync = text.rindex("uv sync --locked")
+    env_line = text.index('ENV PATH="/app/.venv/bin:$PATH" UV_NO_SYNC=1\n')
+    assert last_sync < env_line  # it changes how the image runs, not how it is built
+    assert image_env(text)["UV_NO_SYNC"] == "1"
+
+
+def test_uv_run_with_the_image_env_installs_nothing(tmp_path: Path) -> None:
+    """With the final stage's ENV, `uv run` in a project synced --no-dev runs without the
+    dev group and without the network; without it, uv tries to install the dev group."""
+    from e2e.index import write_wheel
+
+    wheels = tmp_path / "wheels"
+    wheels.mkdir()
+    write_wheel(wheels, "devtool", "1.0.0")
+    project = tmp_path / "app"
+    project.mkdir()
+    (project / "pyproject.toml").write_text(
+        '[project]\nname = "app"\nversion = "1.0.0"\nrequires-python = ">=3.10"\n'
+        'dependencies = []\n\n[dependency-groups]\ndev = ["devtool"]\n'
+    )
+    cache = tmp_path / "uv-cache"
+    offline = ["--no-index", "--find-links", str(wheels)]
+    assert run_uv(["lock", *offline], project, cache).returncode == 0
+    assert run_uv(["sync", "--frozen", "--no-dev"], project, cache).returncode == 0
+    shutil.rmtree(wheels)  # as in a container: nothing to install from
+    command = [uv_executable(), "run", "python", "-c", "print('started')"]
+    env = {**uv_env(cache), **image_env(dockerfile(EDITABLE_ROOT))}
+    env["PATH"] = env["PATH"].replace("$PATH", os.environ["PATH"])
+    started = subprocess.run(command, cwd=project, env=env, capture_output=True, text=True)
+    assert (started.returncode, started.stdout) == (0, "started\n"), started.stderr
+    assert started.stderr == ""  # no "Resolved", "Installed" or "Building"
+    del env["UV_NO_SYNC"]
+    synced = subprocess.run(command, cwd=project, env=env, capture_output=True, text=True)
+    assert synced.returncode != 0
+    assert "devtool" in synced.stderr
