@@ -335,7 +335,9 @@ def image_env(text: str) -> dict[str, str]:
     found: dict[str, str] = {}
     for line in text.splitlines():
         if line.startswith("ENV "):
-            found.update(pair.split("=", 1) for pair in shlex.split(line[4:]))
+            for pair in shlex.split(line[4:]):
+                key, _, value = pair.partition("=")
+                found[key] = value
     return found
 
 

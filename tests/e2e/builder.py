@@ -122,8 +122,10 @@ class Builder:
             self.import_tar(tar, tag)
             tar.unlink()
 
-    def build(self, context: Path, dockerfile: Path, tag: str) -> str:
-        """Build with BuildKit; returns the plain progress log. Raises with it on failure."""
+    def build(self, context: Path, dockerfile: Path, tag: str, *options: str) -> str:
+        """Build with BuildKit; returns the plain progress log. Raises with it on failure.
+
+        `options` go to `docker build` as they are (`--secret`, `--cache-from`, `--target`)."""
         done = self.docker(
             "build",
             "--network",
@@ -134,6 +136,7 @@ class Builder:
             str(dockerfile),
             "-t",
             tag,
+            *options,
             str(context),
             check=False,
         )
@@ -146,6 +149,21 @@ class Builder:
         """Empty every `RUN --mount=type=cache`, keep the layer cache: a CI runner restores
         exported layers (registry, GitHub cache) but never the contents of cache mounts."""
         self.docker("builder", "prune", "--force", "--filter", "type=exec.cachemount")
+
+    def save(self, tar: Path, *tags: str) -> None:
+        """`docker save`: the images with their ids, to load into another daemon unchanged
+        (an image imported twice gets two ids, and BuildKit's cache keys on the id)."""
+        self.docker("save", "-o", str(tar), *tags)
+
+    def load(self, tar: Path) -> None:
+        self.docker("load", "-i", str(tar))
+
+    def container(
+        self, tag: str, *command: str, env: Mapping[str, str] = {}
+    ) -> subprocess.CompletedProcess[str]:
+        """Run `command` in a container of `tag` without network; the finished process."""
+        options = [arg for key, value in env.items() for arg in ("-e", f"{key}={value}")]
+        return self.docker("run", "--rm", "--network", "none", *options, tag, *command, check=False)
 
     def run(self, tag: str, *command: str) -> str:
         """Run `command` in a container of `tag` without network; returns its output."""

@@ -110,7 +110,11 @@ class Index:
         return found
 
 
-def _handler(index: Index) -> type[BaseHTTPRequestHandler]:
+def _handler(index: Index, auth: tuple[str, str] | None) -> type[BaseHTTPRequestHandler]:
+    expected = None
+    if auth is not None:
+        expected = "Basic " + base64.b64encode(":".join(auth).encode()).decode()
+
     class Handler(BaseHTTPRequestHandler):
         head_only = False
 
@@ -120,6 +124,13 @@ def _handler(index: Index) -> type[BaseHTTPRequestHandler]:
             self.do_GET()
 
         def do_GET(self) -> None:
+            if expected is not None and self.headers.get("Authorization") != expected:
+                index.count(f"{self.command} {self.path} (401)")
+                self.send_response(401)
+                self.send_header("WWW-Authenticate", 'Basic realm="lockstrip-e2e"')
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
             index.count(f"{self.command} {self.path}")
             parts = [part for part in self.path.split("?")[0].split("/") if part]
             if parts == ["simple"]:
@@ -170,10 +181,13 @@ def _handler(index: Index) -> type[BaseHTTPRequestHandler]:
 
 
 @contextmanager
-def serve(folder: Path) -> Iterator[Index]:
-    """Serve `folder` on a free port of 127.0.0.1 until the block ends."""
+def serve(folder: Path, auth: tuple[str, str] | None = None) -> Iterator[Index]:
+    """Serve `folder` on a free port of 127.0.0.1 until the block ends.
+
+    With `auth` (user, password), every request without those HTTP Basic credentials gets
+    401, as a company's private index answers; refused requests are counted with "(401)"."""
     index = Index(folder)
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(index))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(index, auth))
     index.url = f"http://127.0.0.1:{server.server_address[1]}/simple"
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

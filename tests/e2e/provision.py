@@ -4,8 +4,8 @@ Run by `.ci/run` before pytest, as `python3 tests/e2e/provision.py`. Everything 
 needs from outside comes in here, once, into a cache folder that reruns reuse:
 
 * Debian's `docker.io` (dockerd with BuildKit, and the 20.10 CLI in /usr/bin/docker, which
-  has BuildKit built in; newer CLIs need the buildx plugin, which apt lacks) and
-  `debootstrap`, from apt;
+  has BuildKit built in; newer CLIs need the buildx plugin, which apt lacks), `debootstrap`
+  and `docker-registry` (an image registry to run on 127.0.0.1), from apt;
 * a Debian root file system with Python and pip, made by debootstrap from Debian's mirror,
   because no image registry is reachable: it stands in for `python:3.11-slim`;
 * wheels from PyPI for what the images install: lockstrip's dependencies, and hatchling and
@@ -39,7 +39,9 @@ MIRROR = os.environ.get("LOCKSTRIP_E2E_MIRROR", "http://deb.debian.org/debian")
 
 #: Debian's CLI: BuildKit built in (DOCKER_BUILDKIT=1), no plugin needed.
 DOCKER = Path("/usr/bin/docker")
-APT_PACKAGES = ("docker.io", "debootstrap")
+#: docker-registry: Debian's Distribution registry, which the deployment and remote-cache tests
+#: run on 127.0.0.1 (push, pull into another daemon, `--cache-from`).
+APT_PACKAGES = ("docker.io", "debootstrap", "docker-registry")
 
 #: What the wheelhouse holds besides lockstrip's own dependencies.
 EXTRA_WHEELS = ("hatchling", "editables")
@@ -63,7 +65,7 @@ def wheelhouse() -> Path:
 
 
 def _tools_missing() -> list[str]:
-    tools = {"dockerd": shutil.which("dockerd"), "debootstrap": shutil.which("debootstrap")}
+    tools = {name: shutil.which(name) for name in ("dockerd", "debootstrap", "docker-registry")}
     missing = [name for name, found in tools.items() if not found]
     return missing + ([str(DOCKER)] if not DOCKER.exists() else [])
 
@@ -203,7 +205,7 @@ def main() -> int:
         _log(f"no builder on this machine ({why}); the e2e suite will be skipped")
         return 0
     for step, action in (
-        ("apt: docker.io, debootstrap", _install_tools),
+        (f"apt: {', '.join(APT_PACKAGES)}", _install_tools),
         (f"Debian {SUITE} root file system", _make_rootfs),
         ("wheels", _download_wheels),
     ):

@@ -15,7 +15,6 @@ provisioned cache; otherwise it skips and says why.
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
 import sys
@@ -26,37 +25,26 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import REPO, tomllib
+from helpers import tomllib
 
 from e2e import provision
 from e2e.builder import Builder, StepState, step_state
-from e2e.index import Index, serve, write_wheel
+from e2e.index import Index, serve
+from e2e.lab import (
+    HATCHLING,
+    base_images,
+    host_uv,
+    lockstrip_wheel,
+    publish_fakes,
+    replace,
+    skip_reason,
+    write,
+)
 from lockstrip.dockerfile import UV_VERSION
 
-
-def _skip_reason() -> str | None:
-    if os.environ.get("LOCKSTRIP_E2E") != "1":
-        return "set LOCKSTRIP_E2E=1 to build real images (.ci/run does, after provisioning)"
-    why = provision.unavailable()
-    if why:
-        return f"no container builder here: {why}"
-    missing = provision.not_provisioned()
-    if missing:
-        return f"not provisioned ({missing}): run python3 tests/e2e/provision.py"
-    if not _uv_binary().is_file():
-        return f"no uv binary beside {sys.executable} to put in the uv image"
-    return None
-
-
-def _uv_binary() -> Path:
-    return Path(sys.executable).parent / "uv"
-
-
-pytestmark = pytest.mark.skipif(_skip_reason() is not None, reason=_skip_reason() or "")
+pytestmark = pytest.mark.skipif(skip_reason() is not None, reason=skip_reason() or "")
 
 # --- the projects ---------------------------------------------------------------------------
-
-HATCHLING = '[build-system]\nrequires = ["hatchling"]\nbuild-backend = "hatchling.build"\n'
 
 SINGLE = {
     "pyproject.toml": """\
@@ -143,17 +131,7 @@ class Lab:
     table: list[Row] = field(default_factory=list)
 
     def uv(self, project: Path, *args: str) -> None:
-        """Run uv on the host against the test index only (`uv lock` makes the real locks)."""
-        env = {
-            **os.environ,
-            "UV_NO_CONFIG": "1",
-            "UV_CACHE_DIR": str(self.home / "uv-cache"),
-            "UV_DEFAULT_INDEX": self.index.url,
-            "UV_PYTHON_DOWNLOADS": "never",
-        }
-        subprocess.run(
-            [str(_uv_binary()), *args, "-q"], cwd=project, env=env, check=True, timeout=120
-        )
+        host_uv(project, self.index.url, self.home / "uv-cache", *args)
 
 
 @dataclass
@@ -172,40 +150,14 @@ class Row:
     expected_versions: str
 
 
-def _publish_fakes(folder: Path) -> dict[str, Path]:
-    """Pure-Python wheels: alpha (two versions), beta (needs alpha), gamma, and delta (two
-    versions) for a dev group."""
-    return {
-        "alpha-1.0.0": write_wheel(folder, "alpha", "1.0.0"),
-        "alpha-1.1.0": write_wheel(folder, "alpha", "1.1.0"),
-        "beta-2.0.0": write_wheel(folder, "beta", "2.0.0", ["alpha>=1"]),
-        "gamma-0.5.0": write_wheel(folder, "gamma", "0.5.0"),
-        "delta-1.0.0": write_wheel(folder, "delta", "1.0.0"),
-        "delta-1.1.0": write_wheel(folder, "delta", "1.1.0"),
-    }
-
-
-def _lockstrip_wheel(out: Path, cache: Path) -> None:
-    """lockstrip from this working tree, built offline with hatchling from the wheelhouse."""
-    subprocess.run(
-        [
-            *(str(_uv_binary()), "build", "-q", "--wheel", "--out-dir", str(out)),
-            *("--no-index", "--find-links", str(provision.wheelhouse()), str(REPO)),
-        ],
-        env={**os.environ, "UV_NO_CONFIG": "1", "UV_CACHE_DIR": str(cache)},
-        check=True,
-        timeout=300,
-    )
-
-
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
     home = tmp_path_factory.mktemp("e2e")
     served, wheels = home / "index", home / "wheels"
     served.mkdir()
     wheels.mkdir()
-    fakes = _publish_fakes(wheels)
-    _lockstrip_wheel(served, home / "uv-cache")
+    fakes = publish_fakes(wheels)
+    lockstrip_wheel(served, home / "uv-cache")
     with serve(served) as index:
         index.publish(*provision.wheelhouse().glob("*.whl"))
         index.publish(*(fakes[n] for n in ("alpha-1.0.0", "beta-2.0.0", "gamma-0.5.0")))
@@ -213,45 +165,15 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
         builder = Builder()
         try:
             builder.start()
-            _base_images(builder, index)
+            base_images(builder, index.url)
             yield Lab(builder, index, wheels, home)
         finally:
             builder.stop()
 
 
-def _base_images(builder: Builder, index: Index) -> None:
-    """The images the Dockerfiles name, made from files: no registry is reachable."""
-    builder.import_tar(
-        provision.rootfs_tar(),
-        f"python:{provision.PYTHON}-slim",
-        {
-            "PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-            "LANG": "C.UTF-8",
-            # The index a company mirror would be: pip (lockstrip's stage) and uv read it.
-            "PIP_INDEX_URL": index.url,
-            "UV_DEFAULT_INDEX": index.url,
-        },
-    )
-    uv = _uv_binary()
-    builder.import_files([uv, uv.with_name("uvx")], f"ghcr.io/astral-sh/uv:{UV_VERSION}")
-
-
 # --- the scenarios ---------------------------------------------------------------------------
 
 Edit = Callable[[Lab, Path], None]
-
-
-def _write(root: Path, files: dict[str, str]) -> None:
-    for rel, text in files.items():
-        path = root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-
-
-def _replace(path: Path, old: str, new: str) -> None:
-    text = path.read_text()
-    assert old in text, f"{old!r} not in {path}"
-    path.write_text(text.replace(old, new, 1))
 
 
 def _nothing(lab: Lab, root: Path) -> None:
@@ -263,12 +185,12 @@ def _root_version_bump(lab: Lab, root: Path) -> None:
     old = re.search(r'^version = "([^"]+)"$', text, re.MULTILINE)
     assert old is not None
     major, minor, patch = old.group(1).split(".")
-    _replace(root / "pyproject.toml", old.group(0), f'version = "{major}.{minor}.{int(patch) + 1}"')
+    replace(root / "pyproject.toml", old.group(0), f'version = "{major}.{minor}.{int(patch) + 1}"')
     lab.uv(root, "lock")
 
 
 def _docs_edit(lab: Lab, root: Path) -> None:
-    _replace(root / "pyproject.toml", 'description = "A shop."', 'description = "A better shop."')
+    replace(root / "pyproject.toml", 'description = "A shop."', 'description = "A better shop."')
     (root / "README.md").write_text("# shop\n\nNow with a README.\n")
     with (root / "pyproject.toml").open("a") as handle:
         handle.write("\n[tool.ruff]\nline-length = 88\n")
@@ -276,17 +198,17 @@ def _docs_edit(lab: Lab, root: Path) -> None:
 
 
 def _member_version_bump(lab: Lab, root: Path) -> None:
-    _replace(root / "packages/core/pyproject.toml", 'version = "0.3.0"', 'version = "0.4.0"')
+    replace(root / "packages/core/pyproject.toml", 'version = "0.3.0"', 'version = "0.4.0"')
     lab.uv(root, "lock")
 
 
 def _dependency_added(lab: Lab, root: Path) -> None:
-    _replace(root / "pyproject.toml", '"alpha>=1", "beta"]', '"alpha>=1", "beta", "gamma"]')
+    replace(root / "pyproject.toml", '"alpha>=1", "beta"]', '"alpha>=1", "beta", "gamma"]')
     lab.uv(root, "lock")
 
 
 def _member_dependency_added(lab: Lab, root: Path) -> None:
-    _replace(root / "packages/core/pyproject.toml", '["alpha>=1"]', '["alpha>=1", "gamma"]')
+    replace(root / "packages/core/pyproject.toml", '["alpha>=1"]', '["alpha>=1", "gamma"]')
     lab.uv(root, "lock")
 
 
@@ -391,7 +313,7 @@ def rows(lab: Lab, request: pytest.FixtureRequest) -> dict[tuple[str, str], Row]
     found: dict[tuple[str, str], Row] = {}
     for project, files in (("single", SINGLE), ("workspace", WORKSPACE)):
         root = lab.home / project
-        _write(root, files)
+        write(root, files)
         lab.uv(root, "lock")
         for step, scenario in enumerate(s for s in SCENARIOS if s.project == project):
             scenario.edit(lab, root)
