@@ -221,7 +221,8 @@ PIP_FLAGS = "--no-cache-dir --disable-pip-version-check"
         (
             "git+https://github.com/example/lockstrip@v0.2.0",
             "RUN apt-get update && apt-get install -y --no-install-recommends git "
-            f"&& pip install {PIP_FLAGS} 'lockstrip @ git+https://github.com/example/lockstrip@v0.2.0' "
+            f"&& pip install {PIP_FLAGS} "
+            "'lockstrip @ git+https://github.com/example/lockstrip@v0.2.0' "
             "&& rm -rf /var/lib/apt/lists/*",
         ),
         (
