@@ -328,3 +328,54 @@ def test_valid_against_the_published_schema(path: Path, schema: str) -> None:
         timeout=120,
     )
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+# --- the workflows in docs/ci.md ---------------------------------------------------------------
+
+DOCS = REPO / "docs" / "ci.md"
+_BLOCK = re.compile(r"```yaml\n(# (\S+)\n.*?)```", re.DOTALL)
+
+
+def doc_files() -> dict[str, str]:
+    """The complete files docs/ci.md shows: yaml blocks whose first line names the file."""
+    return {match.group(2): match.group(1) for match in _BLOCK.finditer(DOCS.read_text())}
+
+
+def test_docs_show_workflows_and_a_gitlab_file() -> None:
+    assert sorted(doc_files()) == [
+        ".github/workflows/test-setup-uv.yml",
+        ".github/workflows/test.yml",
+        ".gitlab-ci.yml",
+    ]
+
+
+@pytest.mark.parametrize("name", sorted(doc_files()))
+def test_docs_files_are_valid(name: str, tmp_path: Path) -> None:
+    """Each complete file on the page passes its published schema, and uses only the
+    action's inputs and outputs, or the template's jobs and variables."""
+    text = doc_files()[name]
+    path = tmp_path / Path(name).name
+    path.write_text(text)
+    schema = "vendor.gitlab-ci" if name == ".gitlab-ci.yml" else "vendor.github-workflows"
+    checker = Path(sys.executable).parent / "check-jsonschema"
+    done = subprocess.run(
+        [str(checker), "--builtin-schema", schema, str(path)], capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    data = yaml.safe_load(text)
+    if schema == "vendor.gitlab-ci":
+        template = load(GITLAB)
+        assert data["include"][0]["remote"].endswith(f"/v{__version__}/ci/lockstrip.gitlab-ci.yml")
+        assert set(data["lockstrip-key"]["variables"]) <= set(
+            template["lockstrip-key"]["variables"]
+        )
+        assert data["test"]["extends"] in template
+        return
+    action = load(ACTION)
+    steps = [step for job in data["jobs"].values() for step in job["steps"]]
+    ours = [step for step in steps if step.get("uses", "").startswith("lockstrip/lockstrip@")]
+    assert [step["uses"] for step in ours] == [f"lockstrip/lockstrip@v{__version__}"]
+    assert set(ours[0].get("with", {})) <= set(action["inputs"])
+    used = re.findall(r"steps\.deps\.outputs\.([\w-]+)", text)
+    assert used
+    assert set(used) <= set(action["outputs"])

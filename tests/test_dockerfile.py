@@ -376,6 +376,19 @@ def test_uv_run_with_the_image_env_installs_nothing(tmp_path: Path) -> None:
     assert (started.returncode, started.stdout) == (0, "started\n"), started.stderr
     assert started.stderr == ""  # no "Resolved", "Installed" or "Building"
     del env["UV_NO_SYNC"]
-    synced = subprocess.run(command, cwd=project, env=env, capture_output=True, text=True)
-    assert synced.returncode != 0
-    assert "devtool" in synced.stderr
+    for other in ({}, {"UV_FROZEN": "1"}):  # --frozen skips the lock check, not the sync
+        synced = subprocess.run(
+            command, cwd=project, env={**env, **other}, capture_output=True, text=True
+        )
+        assert synced.returncode != 0
+        assert "devtool" in synced.stderr
+
+
+def test_docs_dockerfile_blocks_are_what_the_command_prints(tmp_path: Path, cli: Cli) -> None:
+    """docs/docker.md quotes the command's output; each quoted block is in it, verbatim."""
+    project = with_indexes(tmp_path, "private")
+    printed = cli("dockerfile", project, "--secret", "private").stdout
+    blocks = re.findall(r"```dockerfile\n(.*?)```", (REPO / "docs/docker.md").read_text(), re.S)
+    assert len(blocks) == 2
+    for block in blocks:
+        assert block in printed
