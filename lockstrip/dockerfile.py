@@ -52,6 +52,15 @@ EDITABLE_REQUIRES: Mapping[str, tuple[str, ...]] = {
     "hatchling": ("editables~=0.3",),  # hatchling.build.get_requires_for_build_editable
 }
 
+#: Docker's TARGETPLATFORM (shell patterns) -> the uv platform the export selects artifacts
+#: for. manylinux_2_28 is what uv 0.13 means by `linux`, and every Debian-based
+#: `python:*-slim` image has a newer glibc, so each wheel the export keeps installs there.
+#: Other platforms get the export of every platform's artifacts.
+DOCKER_PLATFORMS: Mapping[str, str] = {
+    "linux/amd64": "x86_64-manylinux_2_28",
+    "linux/arm64*": "aarch64-manylinux_2_28",  # linux/arm64 and linux/arm64/v8
+}
+
 #: Local sources that the final `uv sync` builds (a virtual package is never built).
 _BUILT_KINDS = ("editable", "directory")
 
@@ -91,7 +100,7 @@ def render_dockerfile(
     requires = build_requirements(project)
     parts = [
         _header(project.root_name, secrets),
-        _export_stage(_lockstrip_python(minor), lockstrip or parse_lockstrip_spec(None)),
+        _export_stage(_lockstrip_python(minor), minor, lockstrip or parse_lockstrip_spec(None)),
         _uv_stage(),
         _download_stage(minor, _skip_local_flag(project), requires, secrets),
         _project_stage(
@@ -319,7 +328,7 @@ def _header(name: str | None, secrets: Sequence[IndexSecret]) -> str:
 _PIP_INSTALL = "pip install --no-cache-dir --disable-pip-version-check"
 
 
-def _export_stage(python: str, lockstrip: LockstripSource) -> str:
+def _export_stage(python: str, minor: str, lockstrip: LockstripSource) -> str:
     install = f"{_PIP_INSTALL} {shlex.quote(lockstrip.requirement)}"
     if lockstrip.wheel is not None:
         mount = f"--mount=type=bind,source={lockstrip.wheel},target={lockstrip.requirement}"
@@ -329,12 +338,23 @@ def _export_stage(python: str, lockstrip: LockstripSource) -> str:
             "apt-get update && apt-get install -y --no-install-recommends git \\\n"
             f" && {install} \\\n && rm -rf /var/lib/apt/lists/*"
         )
+    cases = "".join(
+        f"      {pattern}) platform={name} ;; \\\n" for pattern, name in DOCKER_PLATFORMS.items()
+    )
     return f"""\
 # The export: stripped pyproject.toml files and uv.lock, whose bytes change only when the
 # third-party dependencies do. This stage re-runs on every source change and takes a second.
-FROM python:{python}-slim AS lockstrip
+# It runs on the build machine and exports the artifacts of the image's platform only, so a
+# wheel uploaded for another platform leaves this platform's download cached.
+FROM --platform=$BUILDPLATFORM python:{python}-slim AS lockstrip
 RUN {install}
-RUN --mount=type=bind,target=/src lockstrip export /src --out /export --no-dev
+ARG TARGETPLATFORM
+RUN --mount=type=bind,target=/src \\
+    case "$TARGETPLATFORM" in \\
+{cases}      *) platform= ;; \\
+    esac \\
+ && lockstrip export /src --out /export --no-dev \\
+    ${{platform:+--python-version {minor} --python-platform $platform}}
 """
 
 
@@ -375,11 +395,13 @@ FROM python:{minor}-slim
 COPY --from=uv /uv /uvx /bin/
 ENV UV_LINK_MODE=copy UV_COMPILE_BYTECODE=1 UV_PYTHON_DOWNLOADS=never
 WORKDIR /app
+# uv's cache mount is one per platform: builds for two platforms never share one.
+ARG TARGETPLATFORM
 
 # The download layer: its only input is the export, so a version bump or a docs edit
 # leaves it cached, and a third-party change re-runs it.
 {backend}COPY --from=lockstrip /export /app
-RUN --mount=type=cache,target=/root/.cache/uv \\
+RUN --mount=type=cache,id=uv-$TARGETPLATFORM,target=/root/.cache/uv \\
 {download if secrets else "    " + download}
 """
 
@@ -406,7 +428,7 @@ def _project_stage(
     return f"""\
 # The project: `--locked` checks the real uv.lock against the real pyproject.toml files.
 {note}COPY . /app
-RUN --mount=type=cache,target=/root/.cache/uv \\
+RUN --mount=type=cache,id=uv-$TARGETPLATFORM,target=/root/.cache/uv \\
 {final}
 
 # The image runs as it was built: `uv run` neither syncs nor builds at start (a pulled image

@@ -45,7 +45,9 @@ def run_lines(text: str) -> list[str]:
 def test_editable_root() -> None:
     text = dockerfile(EDITABLE_ROOT)
     assert text.startswith("# Dockerfile for uv-docker-example, printed by `lockstrip dockerfile`")
-    assert "FROM python:3.11-slim AS lockstrip\n" in text  # requires-python = ">=3.11"
+    assert (
+        "FROM --platform=$BUILDPLATFORM python:3.11-slim AS lockstrip\n" in text
+    )  # requires-python = ">=3.11"
     assert f"FROM ghcr.io/astral-sh/uv:{UV_VERSION} AS uv\n" in text
     runs = run_lines(text)
     assert any("uv sync --frozen --no-install-project --no-dev" in run for run in runs)
@@ -93,7 +95,9 @@ def test_virtual_root_builds_nothing() -> None:
 
 def test_lockstrip_stage_has_a_python_lockstrip_runs_on() -> None:
     """mcp allows 3.10, lockstrip runs there; older projects get a newer export stage."""
-    assert "FROM python:3.10-slim AS lockstrip" in dockerfile(ROOT_WORKSPACE)
+    assert "FROM --platform=$BUILDPLATFORM python:3.10-slim AS lockstrip" in dockerfile(
+        ROOT_WORKSPACE
+    )
 
 
 @pytest.mark.parametrize(
@@ -157,24 +161,89 @@ def test_examples_cover_a_single_project_and_a_workspace() -> None:
     assert "--no-install-workspace" in (REPO / "examples/workspace/Dockerfile").read_text()
 
 
-def _export_and_download(text: str) -> tuple[list[str], list[str]]:
+def export_arguments(text: str, targetplatform: str) -> list[str]:
+    """The arguments the Dockerfile's export step gives `lockstrip` when it builds for
+    `targetplatform`: the step's shell runs, with a `lockstrip` that prints them."""
+    export = next(run for run in run_lines(text) if " lockstrip export " in run)
+    command = export.removeprefix("RUN --mount=type=bind,target=/src ")
+    done = subprocess.run(
+        ["sh", "-ec", "lockstrip() { printf '%s\\n' \"$@\"; }\n" + command],
+        env={"TARGETPLATFORM": targetplatform, "PATH": os.environ["PATH"]},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return done.stdout.splitlines()
+
+
+def _export_and_download(text: str, targetplatform: str) -> tuple[list[str], list[str]]:
     """The options of the Dockerfile's `lockstrip export` and its download `uv sync`."""
-    runs = run_lines(text)
-    export = next(run for run in runs if " lockstrip export " in run)
-    download = next(run for run in runs if "uv sync --frozen" in run)
-    export_options = shlex.split(export.split("--out /export", 1)[1])
+    download = next(run for run in run_lines(text) if "uv sync --frozen" in run)
+    arguments = export_arguments(text, targetplatform)
+    assert arguments[:4] == ["export", "/src", "--out", "/export"]
     sync = shlex.split(download.split("uv sync ", 1)[1].split("&&")[0])
-    return export_options, sync
+    return arguments[4:], sync
 
 
 @pytest.mark.parametrize(
-    "project",
-    [EDITABLE_ROOT, ROOT_WORKSPACE, *EXAMPLES],
-    ids=lambda path: path.name,
+    ("targetplatform", "options"),
+    [
+        ("linux/amd64", ["--python-version", "3.11", "--python-platform", "x86_64-manylinux_2_28"]),
+        (
+            "linux/arm64",
+            ["--python-version", "3.11", "--python-platform", "aarch64-manylinux_2_28"],
+        ),
+        (
+            "linux/arm64/v8",
+            ["--python-version", "3.11", "--python-platform", "aarch64-manylinux_2_28"],
+        ),
+        ("linux/arm/v7", []),  # no uv platform name: every platform's artifacts
+        ("", []),
+    ],
 )
-def test_download_commands_plan_the_same_installs(project: Path, cli: Cli, tmp_path: Path) -> None:
+def test_export_selects_the_target_platform(targetplatform: str, options: list[str]) -> None:
+    arguments = export_arguments(dockerfile(EDITABLE_ROOT), targetplatform)
+    assert arguments == ["export", "/src", "--out", "/export", "--no-dev", *options]
+
+
+def test_each_platform_has_its_own_uv_cache() -> None:
+    """Both uv steps mount the cache by TARGETPLATFORM, which the stage declares first."""
+    text = dockerfile(EDITABLE_ROOT)
+    final_stage = text[text.index("FROM python:3.11-slim\n") :]
+    mounts = re.findall(r"--mount=type=cache,\S*", final_stage)
+    assert mounts == ["--mount=type=cache,id=uv-$TARGETPLATFORM,target=/root/.cache/uv"] * 2
+    assert final_stage.index("ARG TARGETPLATFORM\n") < final_stage.index("--mount=type=cache")
+    # The export stage runs on the build machine: it is pure Python, and needs no emulation.
+    assert "FROM --platform=$BUILDPLATFORM python:3.11-slim AS lockstrip\n" in text
+
+
+def _host_targets(project: Path) -> list[str]:
+    """What to plan the export for on this machine: every platform's artifacts, and this
+    platform's when the image's Python is this interpreter's (markers must agree)."""
+    import platform
+
+    targets = ["linux/arm/v7"]
+    host = {"x86_64": "linux/amd64", "aarch64": "linux/arm64"}.get(platform.machine())
+    minor = f"{sys.version_info.major}.{sys.version_info.minor}"
+    if host and f"FROM python:{minor}-slim\n" in dockerfile(project):
+        targets.append(host)
+    return targets
+
+
+@pytest.mark.parametrize(
+    ("project", "targetplatform"),
+    [
+        (project, target)
+        for project in [EDITABLE_ROOT, ROOT_WORKSPACE, *EXAMPLES]
+        for target in _host_targets(project)
+    ],
+    ids=lambda value: value.name if isinstance(value, Path) else value,
+)
+def test_download_commands_plan_the_same_installs(
+    project: Path, targetplatform: str, cli: Cli, tmp_path: Path
+) -> None:
     """uv, offline, plans the same download on the export as on the project itself."""
-    export_options, sync = _export_and_download(dockerfile(project))
+    export_options, sync = _export_and_download(dockerfile(project), targetplatform)
     out = tmp_path / "export"
     done = cli("export", project, "--out", out, *export_options)
     assert done.returncode == 0, done.stderr
@@ -301,7 +370,8 @@ def test_secret_mounts_credentials_into_both_uv_syncs(cli: Cli, tmp_path: Path) 
     assert len(syncs) == 2
     for sync in syncs:
         assert sync.startswith(
-            f"RUN --mount=type=cache,target=/root/.cache/uv {mounts} {exports} && uv sync "
+            "RUN --mount=type=cache,id=uv-$TARGETPLATFORM,target=/root/.cache/uv "
+            f"{mounts} {exports} && uv sync "
         )
     # Only the uv steps see them: not the export stage, and no ENV or ARG holds one.
     assert sum(line.count("type=secret") for line in run_lines(done.stdout)) == 4
@@ -392,3 +462,13 @@ def test_docs_dockerfile_blocks_are_what_the_command_prints(tmp_path: Path, cli:
     assert len(blocks) == 2
     for block in blocks:
         assert block in printed
+
+
+def test_examples_readme_quotes_the_single_project_dockerfile() -> None:
+    """examples/README.md explains the file block by block; each block is in it, verbatim."""
+    readme = (REPO / "examples/README.md").read_text()
+    blocks = re.findall(r"```dockerfile\n(.*?)```", readme, re.S)
+    printed = (REPO / "examples/single-project/Dockerfile").read_text()
+    assert len(blocks) >= 10
+    for block in blocks:
+        assert block in printed, block

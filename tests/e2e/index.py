@@ -45,8 +45,15 @@ def _record_hash(data: bytes) -> str:
     return "sha256=" + digest.decode()
 
 
-def write_wheel(folder: Path, name: str, version: str, requires: Iterable[str] = ()) -> Path:
-    """A pure-Python wheel of `name` whose module says its own version; returns its path."""
+def write_wheel(
+    folder: Path,
+    name: str,
+    version: str,
+    requires: Iterable[str] = (),
+    tag: str = "py3-none-any",
+) -> Path:
+    """A wheel of `name` whose module says its own version; returns its path. The code is pure
+    Python whatever the `tag`, so a platform wheel of any machine installs on this one."""
     module = name.replace("-", "_")
     dist_info = f"{module}-{version}.dist-info"
     metadata = f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n"
@@ -55,8 +62,7 @@ def write_wheel(folder: Path, name: str, version: str, requires: Iterable[str] =
         f"{module}/__init__.py": f'__version__ = "{version}"\n',
         f"{dist_info}/METADATA": metadata,
         f"{dist_info}/WHEEL": (
-            "Wheel-Version: 1.0\nGenerator: lockstrip-e2e\nRoot-Is-Purelib: true\n"
-            "Tag: py3-none-any\n"
+            f"Wheel-Version: 1.0\nGenerator: lockstrip-e2e\nRoot-Is-Purelib: true\nTag: {tag}\n"
         ),
     }
     record = "".join(
@@ -64,7 +70,7 @@ def write_wheel(folder: Path, name: str, version: str, requires: Iterable[str] =
         for path, text in files.items()
     )
     files[f"{dist_info}/RECORD"] = record + f"{dist_info}/RECORD,,\n"
-    path = folder / f"{module}-{version}-py3-none-any.whl"
+    path = folder / f"{module}-{version}-{tag}.whl"
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
         for name_in_zip, text in files.items():
             info = zipfile.ZipInfo(name_in_zip, _EPOCH)

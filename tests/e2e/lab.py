@@ -43,8 +43,8 @@ def uv_binary() -> Path:
 
 
 def publish_fakes(folder: Path) -> dict[str, Path]:
-    """Pure-Python wheels: alpha (two versions), beta (needs alpha), gamma, and delta (two
-    versions) for a dev group."""
+    """Pure-Python wheels: alpha (two versions), beta (needs alpha), gamma, delta (two
+    versions) for a dev group, and native: platform wheels of one release for two machines."""
     return {
         "alpha-1.0.0": write_wheel(folder, "alpha", "1.0.0"),
         "alpha-1.1.0": write_wheel(folder, "alpha", "1.1.0"),
@@ -52,6 +52,19 @@ def publish_fakes(folder: Path) -> dict[str, Path]:
         "gamma-0.5.0": write_wheel(folder, "gamma", "0.5.0"),
         "delta-1.0.0": write_wheel(folder, "delta", "1.0.0"),
         "delta-1.1.0": write_wheel(folder, "delta", "1.1.0"),
+        **{
+            f"native-1.0.0-{arch}": write_wheel(
+                folder, "native", "1.0.0", tag=f"py3-none-manylinux_2_17_{arch}"
+            )
+            for arch in ("x86_64", "aarch64")
+        },
+        # A later build of the same release for one platform only.
+        **{
+            f"native-1.0.0-{arch}-2_28": write_wheel(
+                folder, "native", "1.0.0", tag=f"py3-none-manylinux_2_28_{arch}"
+            )
+            for arch in ("x86_64", "aarch64")
+        },
     }
 
 

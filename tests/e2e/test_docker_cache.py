@@ -15,6 +15,7 @@ provisioned cache; otherwise it skips and says why.
 
 from __future__ import annotations
 
+import platform
 import re
 import subprocess
 import sys
@@ -222,6 +223,32 @@ def _dependency_upgraded(lab: Lab, root: Path) -> None:
     _upgrade(lab, root, "alpha-1.1.0")
 
 
+#: This machine and another, as wheel tags name them.
+HOST_ARCH = platform.machine()
+OTHER_ARCH = "aarch64" if HOST_ARCH == "x86_64" else "x86_64"
+
+
+def _platform_dependency_added(lab: Lab, root: Path) -> None:
+    """native has a wheel for this machine and one for another."""
+    lab.index.publish(
+        *(
+            lab.wheels / f"native-1.0.0-py3-none-manylinux_2_17_{arch}.whl"
+            for arch in (HOST_ARCH, OTHER_ARCH)
+        )
+    )
+    replace(root / "pyproject.toml", '"beta", "gamma"]', '"beta", "gamma", "native"]')
+    lab.uv(root, "lock")
+
+
+def _other_platform_wheel_added(lab: Lab, root: Path) -> None:
+    """A new wheel of the same release, for the other machine only: the lock changes, the
+    image's platform installs what it did."""
+    before = (root / "uv.lock").read_bytes()
+    lab.index.publish(lab.wheels / f"native-1.0.0-py3-none-manylinux_2_28_{OTHER_ARCH}.whl")
+    lab.uv(root, "lock", "--upgrade-package", "native", "--refresh")
+    assert (root / "uv.lock").read_bytes() != before, "the lock did not take the new wheel"
+
+
 def _dev_dependency_upgraded(lab: Lab, root: Path) -> None:
     """The image installs --no-dev, and its export is scoped so: nothing it takes changed."""
     _upgrade(lab, root, "delta-1.1.0")
@@ -245,6 +272,15 @@ SCENARIOS = (
     ),
     Scenario("single", "dependency added", _dependency_added, ("RAN", "RAN")),
     Scenario("single", "dependency upgraded in the lock", _dependency_upgraded, ("RAN", "RAN")),
+    Scenario(
+        "single", "platform wheels dependency added", _platform_dependency_added, ("RAN", "RAN")
+    ),
+    Scenario(
+        "single",
+        "wheel for another platform added",
+        _other_platform_wheel_added,
+        ("CACHED", "RAN"),
+    ),
     Scenario("workspace", "first build", _nothing, ("RAN", "RAN")),
     Scenario("workspace", "root version bump", _root_version_bump, ("CACHED", "RAN")),
     Scenario("workspace", "member version bump", _member_version_bump, ("CACHED", "RAN")),
@@ -262,7 +298,7 @@ def _locked(root: Path, project: str) -> dict[str, str]:
         lock = tomllib.load(handle)
     locked = {p["name"]: p.get("version", "") for p in lock["package"]}
     names = [module.replace("_", "-") for module in IMPORTS[project]]
-    names += sorted(n for n in ("alpha", "beta", "gamma") if n in locked)
+    names += sorted(n for n in ("alpha", "beta", "gamma", "native") if n in locked)
     return {name: locked[name] for name in names}
 
 
@@ -379,6 +415,15 @@ def test_final_image_imports_project_and_dependencies(
     row = rows[scenario.project, scenario.name]
     assert row.outcomes["lockstrip"].versions == row.expected_versions
     assert row.outcomes["today"].versions == row.expected_versions
+
+
+def test_uv_cache_mount_is_per_platform(lab: Lab, rows: dict[tuple[str, str], Row]) -> None:
+    """BuildKit expands the cache id with this build's TARGETPLATFORM in both uv steps."""
+    target = {"x86_64": "linux/amd64", "aarch64": "linux/arm64"}[HOST_ARCH]
+    log = (lab.home / "e2e-single-lockstrip-0.log").read_text()
+    steps = re.findall(r"^#(\d+) \[.*?\] RUN --mount=type=cache,(id=[^,]+),", log, re.MULTILINE)
+    assert sorted({mount for _, mount in steps}) == [f"id=uv-{target}"]
+    assert len({step for step, _ in steps}) == 2
 
 
 def test_cached_download_means_no_network(rows: dict[tuple[str, str], Row]) -> None:
