@@ -111,7 +111,8 @@ A small stage runs `lockstrip export`; the download stage copies the export and 
 bump or a docs edit keeps it cached; the last stage copies the source and runs
 `uv sync --locked`. The Python is the lowest minor version requires-python allows, and the
 build backends of the project's own packages are installed in the download stage, so the
-last stage needs no network. The text depends on the project only.
+last stage needs no network. The export follows the image's TARGETPLATFORM, and the image
+starts without a sync (UV_NO_SYNC=1). The text depends on the project and the options only.
 """
 
 _DOCKERFILE_EXAMPLE = """\
