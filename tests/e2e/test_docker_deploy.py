@@ -54,6 +54,9 @@ pytestmark = pytest.mark.skipif(skip_reason() is not None, reason=skip_reason() 
 #: must not find the credentials.
 MARKER = "shop-source-marker-7f3a"
 
+#: What the history must show of a secret: the file the RUN line reads, not its value.
+SECRET_FILE = "/run/secrets/UV_INDEX_PRIVATE_PASSWORD"
+
 SHOP = {
     "pyproject.toml": """\
 [project]
@@ -110,7 +113,10 @@ class Deploy:
         return {"UV_INDEX_PRIVATE_USERNAME": self.user, "UV_INDEX_PRIVATE_PASSWORD": self.password}
 
     def lock(self) -> None:
-        host_uv(self.root, self.open_index.url, self.home / "uv-cache", "lock", env=self.host_env)
+        """`uv lock` on the host. host_uv reads no configuration (UV_NO_CONFIG), so the named
+        index comes in as UV_INDEX, as the project declares it: it is searched first."""
+        env = {**self.host_env, "UV_INDEX": f"private={self.private.url}"}
+        host_uv(self.root, self.open_index.url, self.home / "uv-cache", "lock", env=env)
 
     def image(self, name: str) -> str:
         return f"{self.registry}/{name}"
@@ -230,7 +236,10 @@ def runs(deploy: Deploy) -> Runs:
         a.docker("push", f"{export}:cache")
         a.docker("push", f"{app}:1")
         found.scans = _scan_for(
-            a, deploy, [f"{app}:1", f"{export}:cache"], [deploy.password, deploy.user, MARKER]
+            a,
+            deploy,
+            [f"{app}:1", f"{export}:cache"],
+            [deploy.password, deploy.user, MARKER, SECRET_FILE],
         )
     finally:
         a.stop()
@@ -341,8 +350,10 @@ def test_builds_from_a_private_index_with_secrets(deploy: Deploy, runs: Runs) ->
 def test_credentials_are_in_no_layer_history_or_export(runs: Runs, deploy: Deploy) -> None:
     assert runs.scans[deploy.password] == []
     assert runs.scans[deploy.user] == []
-    # The scan reads the layers' files: it finds the project's source in the image.
+    # The scan reads the layers' files (it finds the project's source in the image) and the
+    # history (the RUN lines name the secret's file).
     assert any("src/shop/__init__.py" in where for where in runs.scans[MARKER])
+    assert any(where.endswith(": history") for where in runs.scans[SECRET_FILE])
 
 
 @pytest.mark.parametrize("start", list(STARTS))
