@@ -8,10 +8,13 @@ own wheel built from this working tree, and the wheelhouse provision.py download
 
 from __future__ import annotations
 
+import gzip
+import io
 import os
 import subprocess
 import sys
-from collections.abc import Mapping
+import tarfile
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 from helpers import REPO
@@ -124,3 +127,31 @@ def host_uv(
         **env,
     }
     subprocess.run([str(uv_binary()), *args, "-q"], cwd=project, env=full, check=True, timeout=120)
+
+
+def layer_files(tar: Path) -> Iterator[tuple[str, bytes]]:
+    """Every regular file of a `docker save` archive, and of each layer archive in it: Docker
+    20.10 writes `<id>/layer.tar`, newer releases OCI blobs, plain or gzipped."""
+    with tarfile.open(tar) as outer:
+        for member in outer:
+            handle = outer.extractfile(member) if member.isfile() else None
+            if handle is None:
+                continue
+            data = handle.read()
+            yield member.name, data
+            raw = gzip.decompress(data) if data[:2] == b"\x1f\x8b" else data
+            yield from _archive_files(member.name, raw)
+
+
+def _archive_files(name: str, data: bytes) -> Iterator[tuple[str, bytes]]:
+    """The files of a tar archive in `data`; nothing when it is not one (a manifest)."""
+    try:
+        with tarfile.open(fileobj=io.BytesIO(data)) as layer:
+            found = []
+            for inner in layer:
+                content = layer.extractfile(inner) if inner.isfile() else None
+                if content is not None:
+                    found.append((f"{name}:{inner.name}", content.read()))
+    except tarfile.ReadError:
+        return
+    yield from found

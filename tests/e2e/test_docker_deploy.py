@@ -21,12 +21,9 @@ Runs only with LOCKSTRIP_E2E=1, like test_docker_cache.py.
 
 from __future__ import annotations
 
-import gzip
-import io
 import secrets
 import subprocess
 import sys
-import tarfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,6 +37,7 @@ from e2e.lab import (
     HATCHLING,
     base_images,
     host_uv,
+    layer_files,
     lockstrip_wheel,
     publish_fakes,
     replace,
@@ -302,7 +300,7 @@ def _scan_for(
     for tag in tags:
         tar = deploy.home / "scan.tar"
         builder.save(tar, tag)
-        for where, data in _layer_files(tar):
+        for where, data in layer_files(tar):
             for needle in needles:
                 if needle.encode() in data:
                     found[needle].append(f"{tag}: {where}")
@@ -314,24 +312,6 @@ def _scan_for(
                 f"{tag}: {w}" for w, t in (("history", history), ("config", config)) if needle in t
             ]
     return found
-
-
-def _layer_files(tar: Path) -> Iterator[tuple[str, bytes]]:
-    """Every regular file of a `docker save` archive, and of each layer archive in it."""
-    with tarfile.open(tar) as outer:
-        for member in outer:
-            handle = outer.extractfile(member) if member.isfile() else None
-            if handle is None:
-                continue
-            data = handle.read()
-            yield member.name, data
-            if member.name.endswith("layer.tar") or data[:2] == b"\x1f\x8b":
-                raw = gzip.decompress(data) if data[:2] == b"\x1f\x8b" else data
-                with tarfile.open(fileobj=io.BytesIO(raw)) as layer:
-                    for inner in layer:
-                        content = layer.extractfile(inner) if inner.isfile() else None
-                        if content is not None:
-                            yield f"{member.name}:{inner.name}", content.read()
 
 
 # --- the tests -------------------------------------------------------------------------------
