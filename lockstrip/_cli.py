@@ -632,8 +632,24 @@ class Interrupted(KeyboardInterrupt):
         self.signum = signum
 
 
+#: The signals received, in order: an exception raised where Python cannot propagate it
+#: (a weakref callback, a __del__) is lost, and the record still says the run was stopped.
+_received: list[int] = []
+
+
 def _interrupt(signum: int, frame: object) -> None:
+    _received.append(signum)
     raise Interrupted(signum)
+
+
+def _quiet_unraisable(default: Callable[[Any], object]) -> Callable[[Any], object]:
+    """An unraisable-exception hook that is silent on an interrupt: `_received` has it."""
+
+    def hook(unraisable: Any) -> None:
+        if not isinstance(unraisable.exc_value, Interrupted):
+            default(unraisable)
+
+    return hook
 
 
 def _tolerant_streams() -> None:
@@ -662,14 +678,14 @@ def main() -> None:
 
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, _interrupt)
+    sys.unraisablehook = _quiet_unraisable(sys.unraisablehook)
     _tolerant_streams()
+    interrupted: int | None = None
     try:
         code = run()
         sys.stdout.flush()  # here, so that a closed pipe is met inside the try
     except KeyboardInterrupt as interrupt:
-        code = 128 + (interrupt.signum if isinstance(interrupt, Interrupted) else signal.SIGINT)
-        with contextlib.suppress(OSError, ValueError):
-            print("lockstrip: interrupted", file=sys.stderr)
+        interrupted = interrupt.signum if isinstance(interrupt, Interrupted) else signal.SIGINT
     except BrokenPipeError:  # the reader left (`| head -1`): end quietly, as Unix tools do
         code = EXIT_CLOSED_PIPE
         _silence_stdout()
@@ -677,6 +693,12 @@ def main() -> None:
         for signum in (signal.SIGINT, signal.SIGTERM):  # nothing may stop the cleanup
             signal.signal(signum, signal.SIG_IGN)
         remove_temporaries()
+    if interrupted is None and _received:  # the interrupt was lost on the way: still one
+        interrupted = _received[0]
+    if interrupted is not None:
+        code = 128 + interrupted
+        with contextlib.suppress(OSError, ValueError):
+            print("lockstrip: interrupted", file=sys.stderr)
     # Skip the interpreter's teardown: freeing a parsed 4 MB lock object by object takes
     # ~14 ms, a fifth of a digest run. Every file lockstrip writes is closed and synced by
     # then, and every temporary removed; only the standard streams need flushing.

@@ -40,6 +40,7 @@ from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
 
 from lockstrip import __version__
 from lockstrip.errors import InputError, OutputError
+from lockstrip.files import forget_temporary, track_temporary
 
 if TYPE_CHECKING:
     from lockstrip.lockfile import Package
@@ -478,6 +479,7 @@ class _Fetcher:
         handle, temporary = tempfile.mkstemp(
             prefix=f".{artifact.filename}.", suffix=".part", dir=self.dest
         )
+        track_temporary(Path(temporary))  # removed by the command line if this never ends
         done = False
         try:
             with os.fdopen(handle, "wb") as out, self._open(artifact) as body:
@@ -489,6 +491,7 @@ class _Fetcher:
         finally:
             if not done:
                 Path(temporary).unlink(missing_ok=True)
+            forget_temporary(Path(temporary))
 
     def _copy(self, artifact: Artifact, body: _Body, out: IO[bytes]) -> int:
         algorithm, _, expected = artifact.hash.partition(":")
