@@ -23,6 +23,10 @@ from pathlib import Path
 
 import pytest
 
+from lockstrip import files
+from lockstrip.export import build_export, write_export
+from lockstrip.project import read_project
+
 CORPUS = Path(__file__).resolve().parent.parent / "fixtures" / "corpus"
 LARGEST = CORPUS / "embeddings-benchmark__mteb"
 SMALL = CORPUS / "astral-sh__uv-docker-example"
@@ -173,3 +177,49 @@ def test_signal_sweep(exports: tuple[Path, dict[str, bytes]], tmp_path: Path) ->
         outcomes[f"exit {code}, {state}"] += 1
         shutil.rmtree(parent)
     print(f"\nsignal sweep, {sweep_runs()} runs over {span * 1000:.0f} ms: {dict(outcomes)}")
+
+
+# --- in this process: the steps an interrupt must not come between ---------------------------
+
+
+def test_an_interrupt_during_a_deferred_block_comes_after_it() -> None:
+    steps = []
+    with pytest.raises(KeyboardInterrupt), files.deferred_interrupts():
+        os.kill(os.getpid(), signal.SIGINT)
+        steps.append("the step after the signal")
+    assert steps == ["the step after the signal"]
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_an_interrupt_between_the_renames_of_the_swap_waits_for_the_second(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SIGINT right after the previous export is renamed away: the new one still goes in."""
+    out = tmp_path / "out"
+    write_export(build_export(read_project(SMALL)), out, SMALL)
+    export = build_export(read_project(SMALL), "locked")
+    real = Path.rename
+
+    def rename(path: Path, target: Path) -> Path:
+        moved = real(path, target)
+        if path == out:
+            os.kill(os.getpid(), signal.SIGINT)
+        return moved
+
+    monkeypatch.setattr(Path, "rename", rename)
+    with pytest.raises(KeyboardInterrupt):
+        write_export(export, out, SMALL)
+    monkeypatch.undo()
+
+    assert snapshot(out) == {rel: text.encode() for rel, text in export.files.items()}
+    assert leftovers(tmp_path) == []
+
+
+def test_remove_temporaries(tmp_path: Path) -> None:
+    folder, file = tmp_path / ".out.1.tmp", tmp_path / ".key.2.tmp"
+    (folder / "sub").mkdir(parents=True)
+    file.write_text("x")
+    for path in (folder, file, tmp_path / "gone"):
+        files.track_temporary(path)
+    files.remove_temporaries()
+    assert list(tmp_path.iterdir()) == []
