@@ -223,3 +223,39 @@ def test_remove_temporaries(tmp_path: Path) -> None:
         files.track_temporary(path)
     files.remove_temporaries()
     assert list(tmp_path.iterdir()) == []
+
+
+LOST = """
+import os, signal, weakref
+from lockstrip import _cli
+
+class Thing:
+    pass
+
+def run(argv=None):
+    def callback(ref):
+        os.kill(os.getpid(), signal.SIGTERM)
+        for _ in range(1000):  # the handler runs here, and its exception cannot leave
+            pass
+    thing = Thing()
+    ref = weakref.ref(thing, callback)
+    del thing
+    print("done")
+    return 0
+
+_cli.run = run
+_cli.main()
+"""
+
+
+def test_an_interrupt_raised_where_python_drops_it_still_ends_the_run() -> None:
+    """Raised in a weakref callback (as during an import), the exception is lost: the run
+    ends all the same with 143 and one line, not with 'Exception ignored' and 0."""
+    result = subprocess.run(
+        [sys.executable, "-c", LOST], capture_output=True, text=True, timeout=60
+    )
+    assert (result.returncode, result.stdout, result.stderr) == (
+        143,
+        "done\n",
+        "lockstrip: interrupted\n",
+    )
