@@ -19,12 +19,14 @@ dependency is a download and an import.
 from __future__ import annotations
 
 import base64
+import contextlib
 import filecmp
 import hashlib
 import http.client
 import netrc
 import os
 import re
+import socket
 import ssl
 import sys
 import tempfile
@@ -357,6 +359,14 @@ class _Connections:
             for connection in self._all:
                 connection.close()
             self._all.clear()
+
+    def interrupt(self) -> None:
+        """Wake the workers waiting on a socket: an interrupt does not wait for the timeout."""
+        with self._lock:
+            for connection in self._all:
+                if connection.sock is not None:
+                    with contextlib.suppress(OSError):  # already closed
+                        connection.sock.shutdown(socket.SHUT_RDWR)
 
     def _open(self, route: _Route) -> http.client.HTTPConnection:
         host, port = route.host, route.port
@@ -825,6 +835,7 @@ def _run_all(
         return list(pool.map(work, order))
     except BaseException:
         fetcher.stop.set()
+        fetcher.connections.interrupt()
         raise
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
