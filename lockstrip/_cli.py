@@ -703,8 +703,6 @@ def main() -> None:
     # ~14 ms, a fifth of a digest run. Every file lockstrip writes is closed and synced by
     # then, and every temporary removed; only the standard streams need flushing.
     for stream in (sys.stdout, sys.stderr):
-        try:
+        with contextlib.suppress(OSError, ValueError):
             stream.flush()
-        except (OSError, ValueError):
-            _silence_stdout()
     os._exit(code)

@@ -638,6 +638,8 @@ def _verified(path: Path, artifact: Artifact) -> bool:
     if not artifact.hash:  # a local file without a hash: the same bytes as the original
         source = _local_path(artifact.location)
         return path.is_file() and source.is_file() and filecmp.cmp(path, source, shallow=False)
+    if not path.is_file():  # missing, or a pipe or a device that reading could hang on
+        return False
     algorithm, _, expected = artifact.hash.partition(":")
     hasher = hashlib.new(algorithm)
     try:

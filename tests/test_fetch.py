@@ -15,6 +15,7 @@ import http.client
 import importlib.util
 import io
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -596,6 +597,22 @@ def test_an_interrupted_fetch_leaves_no_partial_file(
     assert process.returncode == 128 + signum, err
     assert err.endswith("lockstrip: interrupted\n") and "Traceback" not in err
     assert not [path.name for path in dest.iterdir() if path.name.startswith(".")]
+
+
+def test_a_pipe_under_an_artifact_name_in_dest_is_replaced_not_read(
+    world: World, tmp_path: Path
+) -> None:
+    """Without a size in the lock, only the hash tells a present file: a pipe is not one."""
+    project = tmp_path / "project"
+    shutil.copytree(world.project, project)
+    lock = project / "uv.lock"
+    lock.write_text(re.sub(r", size = \d+", "", lock.read_text()))
+    dest = tmp_path / "wheels"
+    dest.mkdir()
+    os.mkfifo(dest / BETA_LINUX[7:])
+    result = lockstrip("fetch", project, "--dest", dest, *LINUX_312)
+    assert result.returncode == 0, result.stderr
+    assert (dest / BETA_LINUX[7:]).read_bytes() == (world.files / BETA_LINUX[7:]).read_bytes()
 
 
 # --- credentials and proxies ----------------------------------------------------------------
