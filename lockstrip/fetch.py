@@ -361,7 +361,10 @@ class _Connections:
             self._all.clear()
 
     def interrupt(self) -> None:
-        """Wake the workers waiting on a socket: an interrupt does not wait for the timeout."""
+        """Wake the workers waiting on a socket: an interrupt does not wait for the timeout.
+
+        Called after the fetcher's `stop` is set; a worker checks `stop` once its request is
+        sent, so a socket connected after this call is not waited on either."""
         with self._lock:
             for connection in self._all:
                 if connection.sock is not None:
@@ -582,6 +585,8 @@ class _Fetcher:
                 with self._count_lock:
                     self.requests += 1
                 connection.request("GET", target, headers=headers)
+                if self.stop.is_set():  # set before this socket was connected: not shut down
+                    raise _Stop
                 return route, connection.getresponse()
             except ssl.SSLCertVerificationError as error:
                 self.connections.discard(route)
