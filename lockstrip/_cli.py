@@ -486,6 +486,13 @@ def _write_if_changed(path: Path, text: str) -> None:
     write_if_changed(path, text.encode("utf-8"))
 
 
+def _path(value: str) -> Path:
+    """A path option's value; an empty one (`--out "$UNSET"`) would mean the current folder."""
+    if not value:
+        raise argparse.ArgumentTypeError("expected a path, got an empty string")
+    return Path(value)
+
+
 def _header_parser() -> argparse.ArgumentParser:
     """Reads the options an export folder records in its header line."""
     parser = argparse.ArgumentParser(prog="lockstrip export", add_help=False)
@@ -513,7 +520,7 @@ def _parser() -> argparse.ArgumentParser:
         sub.add_argument(
             "project",
             nargs="?",
-            type=Path,
+            type=_path,
             default=Path("."),
             metavar="PROJECT_DIR",
             help="the project folder, holding uv.lock and pyproject.toml (default: .)",
@@ -525,7 +532,7 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument(
         "--out",
         "-o",
-        type=Path,
+        type=_path,
         default=Path("lockstrip-export"),
         help="the export folder to write, created if missing (default: lockstrip-export)",
     )
@@ -553,7 +560,7 @@ def _parser() -> argparse.ArgumentParser:
 
     check = command("check", _CHECK_HELP, _CHECK_EXAMPLE, _check)
     check.add_argument(
-        "--out", "-o", type=Path, default=Path("lockstrip-export"), help="the export folder"
+        "--out", "-o", type=_path, default=Path("lockstrip-export"), help="the export folder"
     )
     check.add_argument(
         "--mode", choices=("frozen", "locked"), help="default: the mode the folder records"
@@ -567,7 +574,7 @@ def _parser() -> argparse.ArgumentParser:
         epilog=_DIFF_EXAMPLE,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    diff.add_argument("paths", nargs="*", type=Path, metavar="OLD NEW | PROJECT_DIR")
+    diff.add_argument("paths", nargs="*", type=_path, metavar="OLD NEW | PROJECT_DIR")
     diff.add_argument("--git", metavar="REV|A..B", help="compare git revisions of the project")
     diff.add_argument("--json", action="store_true", help="print a JSON report")
     diff.set_defaults(run=_diff)
@@ -590,13 +597,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     digest.add_argument(
         "--write",
-        type=Path,
+        type=_path,
         metavar="FILE",
         help="also write the digest to FILE, only when it changes (for hashFiles, cache:key:files)",
     )
     fetch = command("fetch", _FETCH_HELP, _FETCH_EXAMPLE, _fetch)
     fetch.add_argument(
-        "--dest", "-d", type=Path, required=True, metavar="DIR", help="the folder to fill"
+        "--dest", "-d", type=_path, required=True, metavar="DIR", help="the folder to fill"
     )
     fetch.add_argument("--jobs", "-j", type=int, default=8, help="downloads at once (default: 8)")
     fetch.add_argument(

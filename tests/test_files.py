@@ -30,7 +30,7 @@ def _limit_memory() -> None:
 
 
 def lockstrip(
-    *args: str | Path, env: dict[str, str] | None = None, timeout: float = 30
+    *args: str | Path, env: dict[str, str] | None = None, cwd: Path | None = None
 ) -> subprocess.CompletedProcess[str]:
     """`python -m lockstrip ARGS`, failing the test if it hangs."""
     try:
@@ -38,8 +38,9 @@ def lockstrip(
             [sys.executable, "-m", "lockstrip", *map(str, args)],
             capture_output=True,
             text=True,
-            timeout=timeout,
+            timeout=30,
             env={**os.environ, **(env or {})},
+            cwd=cwd,
             preexec_fn=_limit_memory,
         )
     except subprocess.TimeoutExpired:
@@ -271,3 +272,20 @@ def test_export_on_a_real_full_disk(project: Path, full_disk: Path) -> None:
     assert sorted(p.name for p in full_disk.iterdir()) == ["filler", "out"]
     (full_disk / "filler").unlink()
     assert lockstrip("export", project, "--out", out, "--mode", "locked").returncode == 0
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        pytest.param(["export", SMALL, "--out", ""], id="--out"),
+        pytest.param(["fetch", SMALL, "--dest", ""], id="--dest"),
+        pytest.param(["digest", SMALL, "--write", ""], id="--write"),
+        pytest.param(["digest", ""], id="PROJECT_DIR"),
+    ],
+)
+def test_an_empty_path_is_a_usage_error(args: list[str | Path], tmp_path: Path) -> None:
+    """`--out "$UNSET"` would otherwise mean the current folder."""
+    result = lockstrip(*args, cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.rstrip().endswith("expected a path, got an empty string")
+    assert list(tmp_path.iterdir()) == []
