@@ -139,12 +139,16 @@ def test_signal_sweep(exports: tuple[Path, dict[str, bytes]], tmp_path: Path) ->
     previous, wanted = exports
     before = snapshot(previous)
     rng = random.Random(20261202)
-    # How long a run lasts once its handler is set: the delays spread over it and past it.
-    process = start("export", LARGEST, "--out", tmp_path / "timing")
-    assert wait_for_handler(process)
-    started = time.monotonic()
-    assert finish(process)[0] == 0
-    span = time.monotonic() - started
+    # How long a run lasts once its handler is set (the median of three): the delays spread
+    # over it and past it.
+    spans = []
+    for attempt in range(3):
+        process = start("export", LARGEST, "--out", tmp_path / f"timing{attempt}")
+        assert wait_for_handler(process)
+        started = time.monotonic()
+        assert finish(process)[0] == 0
+        spans.append(time.monotonic() - started)
+    span = sorted(spans)[1]
     outcomes: Counter[str] = Counter()
     for run in range(sweep_runs()):
         signum = rng.choice([signal.SIGINT, signal.SIGTERM])
