@@ -289,3 +289,18 @@ def test_an_empty_path_is_a_usage_error(args: list[str | Path], tmp_path: Path) 
     assert result.returncode == 2
     assert result.stderr.rstrip().endswith("expected a path, got an empty string")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_pipe_in_the_export_folder_is_not_read(project: Path, tmp_path: Path) -> None:
+    """check and export compare the folder's files with what they would write: a pipe
+    named uv.lock is an unreadable, stale export, replaced by the next export."""
+    out = tmp_path / "out"
+    assert lockstrip("export", project, "--out", out).returncode == 0
+    (out / "uv.lock").unlink()
+    os.mkfifo(out / "uv.lock")
+    check = lockstrip("check", project, "--out", out)
+    assert check.returncode == 1, check.stderr
+    assert "uv.lock: is a named pipe (FIFO), expected a regular file" in check.stdout
+    assert lockstrip("export", project, "--out", out).returncode == 0
+    assert (out / "uv.lock").is_file()
+    assert lockstrip("check", project, "--out", out).returncode == 0
