@@ -1,6 +1,8 @@
 """The command line: parses options, calls the library, maps errors to exit codes.
 
 Exit codes: 0 success; 1 reserved for "differs / stale"; 2 usage error or bad input.
+130 and 143: interrupted by SIGINT or SIGTERM (128 + the signal; temporaries removed, an
+export left as it was or complete); 141: stdout was closed by its reader (128 + SIGPIPE).
 
 Built on argparse, not typer: this runs in pre-commit hooks and CI steps, and typer's import
 (25-30 ms; 85-120 ms since 0.29 made it require pydantic) alone would cost more than `uv
@@ -10,6 +12,7 @@ export --frozen` takes on a 4 MB lock (BENCHMARKS.md). argparse imports in about
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import re
@@ -30,6 +33,9 @@ if TYPE_CHECKING:
 EXIT_OK = 0
 EXIT_DIFFERS = 1
 EXIT_BAD_INPUT = 2
+#: The reader of stdout left (`lockstrip diff | head -1`): 128 + SIGPIPE, the code a shell
+#: shows for a tool that SIGPIPE ended.
+EXIT_CLOSED_PIPE = 141
 
 _DESCRIPTION = (
     "Cache-stable exports and third-party digests of uv projects: the Docker download layer "
@@ -339,7 +345,44 @@ _SELECTION_DESTS = (
 )
 
 
+#: Pairs of selection options that uv 0.13.8 refuses together ("the argument '--no-dev'
+#: cannot be used with '--only-dev'"): lockstrip refuses them too, rather than pick a meaning.
+_CONFLICTS = (
+    ("group", "only_group"),
+    ("group", "only_dev"),
+    ("only_group", "extra"),
+    ("only_group", "all_groups"),
+    ("only_group", "all_extras"),
+    ("extra", "all_extras"),
+    ("package", "all_packages"),
+    ("no_dev", "only_dev"),
+    ("only_dev", "all_groups"),
+)
+
+#: A package, extra or group name as uv accepts it (PEP 508).
+_NAME = re.compile(r"[A-Z0-9](?:[A-Z0-9._-]*[A-Z0-9])?", re.IGNORECASE)
+
+
+def _flag(dest: str) -> str:
+    return "--" + dest.replace("_", "-")
+
+
+def _check_selection(args: argparse.Namespace) -> None:
+    """Refuse what uv refuses: contradictory pairs, empty values, names that are not names."""
+    for first, second in _CONFLICTS:
+        if getattr(args, first) and getattr(args, second):
+            raise InputError(_flag(first), f"cannot be used with {_flag(second)}")
+    for dest in ("group", "only_group", "no_group", "extra", "package"):
+        for name in getattr(args, dest):
+            if not _NAME.fullmatch(name):
+                raise InputError(_flag(dest), f"{name!r} is not a valid name")
+    for dest in ("python_version", "python_platform"):
+        if getattr(args, dest) is not None and not getattr(args, dest).strip():
+            raise InputError(_flag(dest), "expects a value")
+
+
 def _selection(args: argparse.Namespace) -> tuple[Scope | None, Target | None]:
+    _check_selection(args)
     if not any(getattr(args, dest) for dest in _SELECTION_DESTS):
         return None, None  # the common case stays off scope.py's imports (markers, tags)
     from lockstrip.scope import Scope
@@ -357,7 +400,7 @@ def _selection(args: argparse.Namespace) -> tuple[Scope | None, Target | None]:
         all_packages=args.all_packages,
     )
     target = None
-    if args.python_version or args.python_platform:
+    if args.python_version is not None or args.python_platform is not None:
         from lockstrip.target import parse_target
 
         target = parse_target(args.python_version, args.python_platform)
@@ -385,11 +428,9 @@ def _digest(args: argparse.Namespace) -> int:
         print(json.dumps(data, indent=2))
     elif fmt == "github" and output:
         name = args.name or "digest"
-        try:
-            with open(output, "a", encoding="utf-8") as handle:
-                handle.write(f"{name}={result.value}\n")
-        except OSError as error:
-            raise InputError(output, f"cannot append: {error.strerror or error}") from None
+        from lockstrip.files import append
+
+        append(Path(output), f"{name}={result.value}\n".encode())
         print(f"{name}={result.value}")
     elif fmt in ("env", "gitlab"):
         print(f"{args.name or 'LOCKSTRIP_DIGEST'}={result.value}")
@@ -444,17 +485,16 @@ def _fetch(args: argparse.Namespace) -> int:
 
 def _write_if_changed(path: Path, text: str) -> None:
     """Write a small file only when its content changes: its mtime and hash mean something."""
-    try:
-        if path.read_text(encoding="utf-8") == text:
-            return
-    except FileNotFoundError:
-        pass
-    except OSError as error:
-        raise InputError(path, f"cannot read: {error.strerror}") from None
-    try:
-        path.write_text(text, encoding="utf-8")
-    except OSError as error:
-        raise InputError(path, f"cannot write: {error.strerror}") from None
+    from lockstrip.files import write_if_changed
+
+    write_if_changed(path, text.encode("utf-8"))
+
+
+def _path(value: str) -> Path:
+    """A path option's value; an empty one (`--out "$UNSET"`) would mean the current folder."""
+    if not value:
+        raise argparse.ArgumentTypeError("expected a path, got an empty string")
+    return Path(value)
 
 
 def _header_parser() -> argparse.ArgumentParser:
@@ -484,7 +524,7 @@ def _parser() -> argparse.ArgumentParser:
         sub.add_argument(
             "project",
             nargs="?",
-            type=Path,
+            type=_path,
             default=Path("."),
             metavar="PROJECT_DIR",
             help="the project folder, holding uv.lock and pyproject.toml (default: .)",
@@ -496,7 +536,7 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument(
         "--out",
         "-o",
-        type=Path,
+        type=_path,
         default=Path("lockstrip-export"),
         help="the export folder to write, created if missing (default: lockstrip-export)",
     )
@@ -524,7 +564,7 @@ def _parser() -> argparse.ArgumentParser:
 
     check = command("check", _CHECK_HELP, _CHECK_EXAMPLE, _check)
     check.add_argument(
-        "--out", "-o", type=Path, default=Path("lockstrip-export"), help="the export folder"
+        "--out", "-o", type=_path, default=Path("lockstrip-export"), help="the export folder"
     )
     check.add_argument(
         "--mode", choices=("frozen", "locked"), help="default: the mode the folder records"
@@ -538,7 +578,7 @@ def _parser() -> argparse.ArgumentParser:
         epilog=_DIFF_EXAMPLE,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    diff.add_argument("paths", nargs="*", type=Path, metavar="OLD NEW | PROJECT_DIR")
+    diff.add_argument("paths", nargs="*", type=_path, metavar="OLD NEW | PROJECT_DIR")
     diff.add_argument("--git", metavar="REV|A..B", help="compare git revisions of the project")
     diff.add_argument("--json", action="store_true", help="print a JSON report")
     diff.set_defaults(run=_diff)
@@ -576,13 +616,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     digest.add_argument(
         "--write",
-        type=Path,
+        type=_path,
         metavar="FILE",
         help="also write the digest to FILE, only when it changes (for hashFiles, cache:key:files)",
     )
     fetch = command("fetch", _FETCH_HELP, _FETCH_EXAMPLE, _fetch)
     fetch.add_argument(
-        "--dest", "-d", type=Path, required=True, metavar="DIR", help="the folder to fill"
+        "--dest", "-d", type=_path, required=True, metavar="DIR", help="the folder to fill"
     )
     fetch.add_argument("--jobs", "-j", type=int, default=8, help="downloads at once (default: 8)")
     fetch.add_argument(
@@ -610,14 +650,85 @@ def run(argv: Sequence[str] | None = None) -> int:
     return code
 
 
+class Interrupted(KeyboardInterrupt):
+    """SIGINT or SIGTERM: raised so that every cleanup on the way out runs, as on Ctrl-C."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+#: The signals received, in order: an exception raised where Python cannot propagate it
+#: (a weakref callback, a __del__) is lost, and the record still says the run was stopped.
+_received: list[int] = []
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    _received.append(signum)
+    raise Interrupted(signum)
+
+
+def _quiet_unraisable(default: Callable[[Any], object]) -> Callable[[Any], object]:
+    """An unraisable-exception hook that is silent on an interrupt: `_received` has it."""
+
+    def hook(unraisable: Any) -> None:
+        if not isinstance(unraisable.exc_value, Interrupted):
+            default(unraisable)
+
+    return hook
+
+
+def _tolerant_streams() -> None:
+    """Text the terminal's encoding lacks (the arrows of explanations) is escaped, not fatal."""
+    import io
+
+    for stream in (sys.stdout, sys.stderr):
+        if isinstance(stream, io.TextIOWrapper):
+            stream.reconfigure(errors="backslashreplace")
+
+
+def _silence_stdout() -> None:
+    """After a closed pipe: later writes, and the final flush, go nowhere (Python docs)."""
+    try:
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, sys.stdout.fileno())
+        os.close(null)
+    except (OSError, ValueError):
+        pass
+
+
 def main() -> None:
+    import signal
+
+    from lockstrip.files import remove_temporaries
+
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, _interrupt)
+    sys.unraisablehook = _quiet_unraisable(sys.unraisablehook)
+    _tolerant_streams()
+    interrupted: int | None = None
     try:
         code = run()
-    except KeyboardInterrupt:  # pragma: no cover - interactive only
-        code = 130
+        sys.stdout.flush()  # here, so that a closed pipe is met inside the try
+    except KeyboardInterrupt as interrupt:
+        interrupted = interrupt.signum if isinstance(interrupt, Interrupted) else signal.SIGINT
+    except BrokenPipeError:  # the reader left (`| head -1`): end quietly, as Unix tools do
+        code = EXIT_CLOSED_PIPE
+        _silence_stdout()
+    finally:
+        for signum in (signal.SIGINT, signal.SIGTERM):  # nothing may stop the cleanup
+            signal.signal(signum, signal.SIG_IGN)
+        remove_temporaries()
+    if interrupted is None and _received:  # the interrupt was lost on the way: still one
+        interrupted = _received[0]
+    if interrupted is not None:
+        code = 128 + interrupted
+        with contextlib.suppress(OSError, ValueError):
+            print("lockstrip: interrupted", file=sys.stderr)
     # Skip the interpreter's teardown: freeing a parsed 4 MB lock object by object takes
     # ~14 ms, a fifth of a digest run. Every file lockstrip writes is closed and synced by
-    # then; only the standard streams need flushing.
-    sys.stdout.flush()
-    sys.stderr.flush()
+    # then, and every temporary removed; only the standard streams need flushing.
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):
+            stream.flush()
     os._exit(code)

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from lockstrip.errors import InputError, OutputError
+from lockstrip.errors import InputError, LockstripError, OutputError
+from lockstrip.files import deferred_interrupts, forget_temporary, read_bytes, track_temporary
 from lockstrip.project import Project
 from lockstrip.render_lock import render_lock
 from lockstrip.render_pyproject import render_pyproject
@@ -52,10 +53,10 @@ def header(mode: Mode, options: Sequence[str] = ()) -> str:
 def export_options(folder: Path) -> list[str] | None:
     """The options recorded in an export folder's header (`--mode frozen ...`), or None."""
     try:
-        with (folder / "pyproject.toml").open(encoding="utf-8") as handle:
-            first = handle.readline()
-    except (OSError, UnicodeDecodeError):
+        text = read_bytes(folder / "pyproject.toml").decode("utf-8")
+    except (LockstripError, UnicodeDecodeError):
         return None
+    first = text[: text.find("\n") + 1]
     if not (first.startswith(_HEADER_START + " ") and first.endswith(_HEADER_END)):
         return None
     try:
@@ -194,7 +195,10 @@ def same_content(folder: Path, files: Mapping[str, str]) -> bool:
     }
     if found != set(files):
         return False
-    return all((folder / rel).read_bytes() == text.encode() for rel, text in files.items())
+    try:
+        return all(read_bytes(folder / rel) == text.encode() for rel, text in files.items())
+    except LockstripError:  # a pipe or a device where a file should be: not the same
+        return False
 
 
 def _check_target(out: Path, sources: Iterable[Path], force: bool) -> None:
@@ -228,12 +232,14 @@ def write_export(export: Export, out: Path, project_root: Path, *, force: bool =
         if posixpath.isabs(rel) or ".." in rel.split("/"):
             raise OutputError(out / rel, "would be written outside the export folder")
     parent = out.resolve().parent
+    staging: Path | None = None
     try:
-        parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=parent))
-    except OSError as error:
-        raise OutputError(out, f"cannot create the export folder: {error.strerror}") from None
-    try:
+        # Held back, an interrupt cannot come between creating a temporary folder and
+        # registering it, nor between the renames of the swap.
+        with deferred_interrupts():
+            parent.mkdir(parents=True, exist_ok=True)
+            staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=parent))
+            track_temporary(staging)
         for rel, text in export.files.items():
             path = staging / rel
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -242,17 +248,29 @@ def write_export(export: Export, out: Path, project_root: Path, *, force: bool =
                 handle.flush()
                 os.fsync(handle.fileno())
         staging.chmod(0o755)
-        _swap(staging, out.resolve())
+        with deferred_interrupts():
+            _swap(staging, out.resolve())
+            forget_temporary(staging)
+            staging = None
     except OSError as error:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise OutputError(out, f"cannot write the export: {error.strerror or error}") from None
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
+        if staging is None:
+            message = f"cannot create the export folder: {error.strerror or error}"
+        else:
+            message = f"cannot write the export: {error.strerror or error}"
+        raise OutputError(out, message) from None
+    finally:  # on failure and on an interrupt: the previous export stays, nothing is left
+        if staging is not None:
+            with deferred_interrupts():
+                shutil.rmtree(staging, ignore_errors=True)
+                forget_temporary(staging)
     return True
 
 
 def _swap(staging: Path, out: Path) -> None:
+    """Put `staging` in the place of `out`; the previous `out` is removed, or comes back.
+
+    Run with interrupts held back (`deferred_interrupts`): out of them, an interrupt
+    between the two renames would leave no export at all."""
     if not out.exists():
         staging.rename(out)
         return
@@ -261,7 +279,7 @@ def _swap(staging: Path, out: Path) -> None:
     out.rename(retired)
     try:
         staging.rename(out)
-    except BaseException:  # an interrupt too: the previous export must come back
+    except BaseException:
         retired.rename(out)
         raise
     shutil.rmtree(retired, ignore_errors=True)

@@ -19,12 +19,14 @@ dependency is a download and an import.
 from __future__ import annotations
 
 import base64
+import contextlib
 import filecmp
 import hashlib
 import http.client
 import netrc
 import os
 import re
+import socket
 import ssl
 import sys
 import tempfile
@@ -40,6 +42,7 @@ from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
 
 from lockstrip import __version__
 from lockstrip.errors import InputError, OutputError
+from lockstrip.files import forget_temporary, track_temporary
 
 if TYPE_CHECKING:
     from lockstrip.lockfile import Package
@@ -357,6 +360,17 @@ class _Connections:
                 connection.close()
             self._all.clear()
 
+    def interrupt(self) -> None:
+        """Wake the workers waiting on a socket: an interrupt does not wait for the timeout.
+
+        Called after the fetcher's `stop` is set; a worker checks `stop` once its request is
+        sent, so a socket connected after this call is not waited on either."""
+        with self._lock:
+            for connection in self._all:
+                if connection.sock is not None:
+                    with contextlib.suppress(OSError):  # already closed
+                        connection.sock.shutdown(socket.SHUT_RDWR)
+
     def _open(self, route: _Route) -> http.client.HTTPConnection:
         host, port = route.host, route.port
         if route.proxy is not None:
@@ -478,6 +492,7 @@ class _Fetcher:
         handle, temporary = tempfile.mkstemp(
             prefix=f".{artifact.filename}.", suffix=".part", dir=self.dest
         )
+        track_temporary(Path(temporary))  # removed by the command line if this never ends
         done = False
         try:
             with os.fdopen(handle, "wb") as out, self._open(artifact) as body:
@@ -489,6 +504,7 @@ class _Fetcher:
         finally:
             if not done:
                 Path(temporary).unlink(missing_ok=True)
+            forget_temporary(Path(temporary))
 
     def _copy(self, artifact: Artifact, body: _Body, out: IO[bytes]) -> int:
         algorithm, _, expected = artifact.hash.partition(":")
@@ -569,6 +585,8 @@ class _Fetcher:
                 with self._count_lock:
                     self.requests += 1
                 connection.request("GET", target, headers=headers)
+                if self.stop.is_set():  # set before this socket was connected: not shut down
+                    raise _Stop
                 return route, connection.getresponse()
             except ssl.SSLCertVerificationError as error:
                 self.connections.discard(route)
@@ -625,6 +643,8 @@ def _verified(path: Path, artifact: Artifact) -> bool:
     if not artifact.hash:  # a local file without a hash: the same bytes as the original
         source = _local_path(artifact.location)
         return path.is_file() and source.is_file() and filecmp.cmp(path, source, shallow=False)
+    if not path.is_file():  # missing, or a pipe or a device that reading could hang on
+        return False
     algorithm, _, expected = artifact.hash.partition(":")
     hasher = hashlib.new(algorithm)
     try:
@@ -822,6 +842,7 @@ def _run_all(
         return list(pool.map(work, order))
     except BaseException:
         fetcher.stop.set()
+        fetcher.connections.interrupt()
         raise
     finally:
         pool.shutdown(wait=True, cancel_futures=True)

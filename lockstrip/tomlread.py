@@ -17,6 +17,7 @@ from types import ModuleType
 from typing import Any
 
 from lockstrip.errors import InputError
+from lockstrip.files import read_bytes
 
 __all__ = ["BACKEND", "load_toml", "parse_toml", "read_text"]
 
@@ -46,15 +47,12 @@ def _reference() -> ModuleType:
 
 
 def read_text(path: Path) -> str:
-    """Read a UTF-8 text file, turning OS and decoding errors into `InputError`."""
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise InputError(path, "file not found") from None
-    except IsADirectoryError:
-        raise InputError(path, "is a directory, expected a file") from None
-    except OSError as error:
-        raise InputError(path, f"cannot read: {error.strerror or error}") from None
+    """Read a UTF-8 text file, turning OS and decoding errors into `InputError`.
+
+    Only a regular file of bounded size is read (`lockstrip.files.read_bytes`): a named
+    pipe, a device or a directory is refused without blocking.
+    """
+    data = read_bytes(path)
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as error:

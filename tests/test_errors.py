@@ -252,14 +252,14 @@ def test_unreadable_lock_exits_2(tmp_path: Path, cli: Cli) -> None:
 def test_unreadable_file_error_names_it(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The chmod 000 case as root too: a read that fails with EACCES."""
     lock = project / "uv.lock"
-    real = Path.read_bytes
+    real = os.open
 
-    def read_bytes(path: Path) -> bytes:
+    def open_(path: Path, flags: int, *args: int) -> int:
         if path == lock:
             raise PermissionError(13, "Permission denied", str(path))
-        return real(path)
+        return real(path, flags, *args)
 
-    monkeypatch.setattr(Path, "read_bytes", read_bytes)
+    monkeypatch.setattr(os, "open", open_)
 
     with pytest.raises(InputError) as caught:
         read_project(project)

@@ -15,11 +15,14 @@ import http.client
 import importlib.util
 import io
 import os
+import re
 import shutil
+import signal
 import subprocess
 import sys
 import tarfile
 import threading
+import time
 from collections import Counter
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -169,6 +172,7 @@ class Index:
         self.content = content
         self.lock = threading.Lock()
         self.port = 0
+        self.release = threading.Event()
         self.reset()
 
     def reset(self) -> None:
@@ -178,6 +182,9 @@ class Index:
         self.corrupt: set[str] = set()
         self.auth: str | None = None  # the Authorization header /files/ demands
         self.authorizations: list[str] = []
+        self.stall: set[str] = set()  # paths whose body stops halfway until `release`
+        self.release.set()  # free a handler a previous test left waiting
+        self.release = threading.Event()
 
     @property
     def url(self) -> str:
@@ -213,6 +220,14 @@ class Index:
             _send(handler, 404, b"not found")
         elif failing:
             _send(handler, 500, b"try again")
+        elif path in self.stall:
+            handler.send_response(200)
+            handler.send_header("Content-Length", str(len(body)))
+            handler.end_headers()
+            handler.wfile.write(body[: len(body) // 2])
+            handler.wfile.flush()
+            self.release.wait(120)
+            handler.close_connection = True
         elif cutting:
             handler.send_response(200)
             handler.send_header("Content-Length", str(len(body)))
@@ -554,6 +569,50 @@ def test_a_rerun_completes_what_a_cut_run_left(world: World, tmp_path: Path) -> 
     assert second.returncode == 0, second.stderr
     assert world.server.counts == Counter({BETA_LINUX: 1})
     assert fetched(dest) == COMMON | {BETA_LINUX[7:]}
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["INT", "TERM"])
+def test_an_interrupted_fetch_leaves_no_partial_file(
+    signum: int, world: World, tmp_path: Path
+) -> None:
+    world.server.stall.add(BETA_LINUX)
+    dest = tmp_path / "wheels"
+    env = {k: v for k, v in os.environ.items() if "proxy" not in k.lower()}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "lockstrip", "fetch", world.project, "--dest", dest, *LINUX_312],
+        env={**env, "NETRC": os.devnull},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        # the stalled download has its partial file: interrupt it there
+        while process.poll() is None and not (dest.is_dir() and any(dest.glob("*.part"))):
+            time.sleep(0.001)
+        process.send_signal(signum)
+        _, err = process.communicate(timeout=60)
+    finally:
+        world.server.release.set()
+        process.kill()
+    assert process.returncode == 128 + signum, err
+    assert err.endswith("lockstrip: interrupted\n") and "Traceback" not in err
+    assert not [path.name for path in dest.iterdir() if path.name.startswith(".")]
+
+
+def test_a_pipe_under_an_artifact_name_in_dest_is_replaced_not_read(
+    world: World, tmp_path: Path
+) -> None:
+    """Without a size in the lock, only the hash tells a present file: a pipe is not one."""
+    project = tmp_path / "project"
+    shutil.copytree(world.project, project)
+    lock = project / "uv.lock"
+    lock.write_text(re.sub(r", size = \d+", "", lock.read_text()))
+    dest = tmp_path / "wheels"
+    dest.mkdir()
+    os.mkfifo(dest / BETA_LINUX[7:])
+    result = lockstrip("fetch", project, "--dest", dest, *LINUX_312)
+    assert result.returncode == 0, result.stderr
+    assert (dest / BETA_LINUX[7:]).read_bytes() == (world.files / BETA_LINUX[7:]).read_bytes()
 
 
 # --- credentials and proxies ----------------------------------------------------------------
