@@ -127,7 +127,8 @@ def _dockerfile(args: argparse.Namespace) -> int:
     lockstrip = parse_lockstrip_spec(args.lockstrip_spec)
     project = read_project(args.project)
     secrets = index_secrets(project, args.secret)
-    print(render_dockerfile(project, lockstrip=lockstrip, secrets=secrets), end="")
+    text = render_dockerfile(project, lockstrip=lockstrip, secrets=secrets, packages=args.package)
+    print(text, end="")
     return EXIT_OK
 
 
@@ -558,6 +559,15 @@ def _parser() -> argparse.ArgumentParser:
         metavar="INDEX",
         help="a [[tool.uv.index]] name whose credentials the uv sync steps read from "
         "BuildKit secrets UV_INDEX_<NAME>_USERNAME and _PASSWORD (repeatable)",
+    )
+    dockerfile.add_argument(
+        "--package",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="a workspace member that gets its own image, `docker build --target NAME` "
+        "(repeatable): one shared download stage takes the artifacts of all of them, "
+        "once, and each member's stage installs its own scope offline from it",
     )
 
     digest = command("digest", _DIGEST_HELP, _DIGEST_EXAMPLE, _digest)
