@@ -601,3 +601,13 @@ def test_services_secrets_are_for_the_download_only(cli: Cli, tmp_path: Path) ->
     assert found["download"].count("type=secret") == 2
     assert sum(block.count("type=secret") for block in found.values()) == 2
     assert "--secret id=UV_INDEX_CORP_PASSWORD,src=FILE ." in done.stdout
+
+
+def test_monorepo_docs_quote_the_example_dockerfile() -> None:
+    """docs/monorepo.md quotes the monorepo example's Dockerfile, verbatim."""
+    docs = (REPO / "docs/monorepo.md").read_text()
+    blocks = re.findall(r"```dockerfile\n(.*?)```", docs, re.S)
+    assert len(blocks) == 3
+    printed = (MONOREPO / "Dockerfile").read_text()
+    for block in blocks:
+        assert block in printed
