@@ -170,6 +170,8 @@ def services(project: Project, names: Sequence[str]) -> tuple[Service, ...]:
                     "context: a service's local packages must be inside the project folder",
                 )
             sources.add(location)
+        if "." in sources:  # the root package: its folder is the whole context
+            sources = {"."}
         found.append(Service(name, tuple(sorted(sources)), tuple(_scripts_of(project, name))))
     return tuple(found)
 

@@ -611,3 +611,28 @@ def test_monorepo_docs_quote_the_example_dockerfile() -> None:
     printed = (MONOREPO / "Dockerfile").read_text()
     for block in blocks:
         assert block in printed
+
+
+def test_root_package_as_a_service_copies_the_context_once(cli: Cli) -> None:
+    done = cli("dockerfile", ROOT_WORKSPACE, "--package", "mcp")
+    assert done.returncode == 0, done.stderr
+    stage = stages(done.stdout)["mcp"]
+    copies = [line for line in stage.splitlines() if line.startswith("COPY ")]
+    assert copies[-1] == "COPY . /app"
+    assert len(copies) == 3  # uv, the export, the context
+
+
+def test_service_with_a_local_package_outside_the_context_is_refused(
+    cli: Cli, tmp_path: Path
+) -> None:
+    write_member(tmp_path / "ws", "web")
+    write_member(tmp_path, "ext")  # tmp_path/m/ext, outside tmp_path/ws
+    (tmp_path / "ws/pyproject.toml").write_text('[tool.uv.workspace]\nmembers = ["m/*"]\n')
+    with (tmp_path / "ws/m/web/pyproject.toml").open("a") as handle:
+        handle.write(
+            'dependencies = ["ext"]\n\n[tool.uv.sources]\next = { path = "../../../m/ext" }\n'
+        )
+    assert run_uv(["lock"], tmp_path / "ws", tmp_path / "cache").returncode == 0
+    done = cli("dockerfile", tmp_path / "ws", "--package", "web")
+    assert done.returncode == 2
+    assert "'web' depends on ext at ../m/ext, outside the build context" in done.stderr
