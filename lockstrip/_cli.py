@@ -113,10 +113,17 @@ bump or a docs edit keeps it cached; the last stage copies the source and runs
 build backends of the project's own packages are installed in the download stage, so the
 last stage needs no network. The export follows the image's TARGETPLATFORM, and the image
 starts without a sync (UV_NO_SYNC=1). The text depends on the project and the options only.
+
+With --package NAME (repeatable), each workspace member NAME gets its own final stage
+(`docker build --target NAME`), and one download stage, keyed on the export of their union,
+downloads the artifacts of all of them once; each member's stage installs its own scope
+offline from it and copies only its own source folders.
 """
 
 _DOCKERFILE_EXAMPLE = """\
 Example: lockstrip dockerfile > Dockerfile && docker build -t app .
+Services: lockstrip dockerfile --package api --package worker > Dockerfile
+          docker build --target api -t api . && docker build --target worker -t worker .
 """
 
 
