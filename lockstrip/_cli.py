@@ -119,10 +119,17 @@ bump or a docs edit keeps it cached; the last stage copies the source and runs
 build backends of the project's own packages are installed in the download stage, so the
 last stage needs no network. The export follows the image's TARGETPLATFORM, and the image
 starts without a sync (UV_NO_SYNC=1). The text depends on the project and the options only.
+
+With --package NAME (repeatable), each workspace member NAME gets its own final stage
+(`docker build --target NAME`), and one download stage, keyed on the export of their union,
+downloads the artifacts of all of them once; each member's stage installs its own scope
+offline from it and copies only its own source folders.
 """
 
 _DOCKERFILE_EXAMPLE = """\
 Example: lockstrip dockerfile > Dockerfile && docker build -t app .
+Services: lockstrip dockerfile --package api --package worker > Dockerfile
+          docker build --target api -t api . && docker build --target worker -t worker .
 """
 
 
@@ -133,7 +140,8 @@ def _dockerfile(args: argparse.Namespace) -> int:
     lockstrip = parse_lockstrip_spec(args.lockstrip_spec)
     project = read_project(args.project)
     secrets = index_secrets(project, args.secret)
-    print(render_dockerfile(project, lockstrip=lockstrip, secrets=secrets), end="")
+    text = render_dockerfile(project, lockstrip=lockstrip, secrets=secrets, packages=args.package)
+    print(text, end="")
     return EXIT_OK
 
 
@@ -598,6 +606,15 @@ def _parser() -> argparse.ArgumentParser:
         metavar="INDEX",
         help="a [[tool.uv.index]] name whose credentials the uv sync steps read from "
         "BuildKit secrets UV_INDEX_<NAME>_USERNAME and _PASSWORD (repeatable)",
+    )
+    dockerfile.add_argument(
+        "--package",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="a workspace member that gets its own image, `docker build --target NAME` "
+        "(repeatable): one shared download stage takes the artifacts of all of them, "
+        "once, and each member's stage installs its own scope offline from it",
     )
 
     digest = command("digest", _DIGEST_HELP, _DIGEST_EXAMPLE, _digest)

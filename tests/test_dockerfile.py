@@ -30,10 +30,13 @@ NO_ROOT_WORKSPACE = FIXTURES / "livekit__agents"
 ROOT_WORKSPACE = FIXTURES / "modelcontextprotocol__python-sdk"
 VIRTUAL_ROOT = FIXTURES / "astral-sh__uv-fastapi-example"
 EXAMPLES = sorted(path.parent for path in (REPO / "examples").glob("*/Dockerfile"))
+MONOREPO = REPO / "examples/monorepo"
+#: The services an example's Dockerfile is printed for (`--package`), if any.
+EXAMPLE_PACKAGES = {MONOREPO: ("api", "worker")}
 
 
 def dockerfile(project: Path) -> str:
-    return render_dockerfile(read_project(project))
+    return render_dockerfile(read_project(project), packages=EXAMPLE_PACKAGES.get(project, ()))
 
 
 def run_lines(text: str) -> list[str]:
@@ -156,7 +159,7 @@ def test_examples_are_what_the_command_prints(example: Path) -> None:
 
 
 def test_examples_cover_a_single_project_and_a_workspace() -> None:
-    assert [path.name for path in EXAMPLES] == ["single-project", "workspace"]
+    assert [path.name for path in EXAMPLES] == ["monorepo", "single-project", "workspace"]
     assert "--no-install-project" in (REPO / "examples/single-project/Dockerfile").read_text()
     assert "--no-install-workspace" in (REPO / "examples/workspace/Dockerfile").read_text()
 
@@ -472,3 +475,164 @@ def test_examples_readme_quotes_the_single_project_dockerfile() -> None:
     assert len(blocks) >= 10
     for block in blocks:
         assert block in printed, block
+
+
+# --- several services of one workspace: --package -------------------------------------------
+
+
+def stages(text: str) -> dict[str, str]:
+    """Each named stage's text, from its FROM line to the next FROM."""
+    found = {}
+    for block in re.split(r"^(?=FROM )", text, flags=re.MULTILINE)[1:]:
+        name = re.match(r"FROM \S+(?: \S+)? AS (\S+)\n", block)
+        assert name is not None, block.splitlines()[0]
+        found[name.group(1)] = block
+    return found
+
+
+def test_services_share_one_download_stage() -> None:
+    text = dockerfile(MONOREPO)
+    found = stages(text)
+    assert list(found) == ["lockstrip", "uv", "download", "api", "worker"]
+    assert "#   docker build --target api -t api .\n" in text
+    # One export, of the union of the services' scopes, keys the one download.
+    assert export_arguments(text, "linux/arm/v7") == [
+        *("export", "/src", "--out", "/export", "--no-dev", "--package", "api"),
+        *("--package", "worker"),
+    ]
+    [download] = [" ".join(run.split()) for run in run_lines(found["download"])]
+    assert download == (
+        "RUN uv sync --frozen --no-install-workspace --no-dev --package api --package worker "
+        "&& uv pip install 'editables~=0.3' hatchling && rm -rf /app/.venv"
+    )
+    # The cache is the download stage's output, in its layer: a cache mount would be empty
+    # on a fresh CI runner, where the services' offline installs must still find it.
+    assert "type=cache" not in text
+
+
+@pytest.mark.parametrize(("service", "other"), [("api", "worker"), ("worker", "api")])
+def test_each_service_installs_its_own_scope_offline(service: str, other: str) -> None:
+    stage = stages(dockerfile(MONOREPO))[service]
+    mount = "--mount=type=bind,from=download,source=/root/.cache/uv,target=/root/.cache/uv,rw"
+    assert [" ".join(run.split()) for run in run_lines(stage)] == [
+        f"RUN {mount} uv sync --offline --frozen --no-install-workspace --no-dev "
+        f"--package {service} && uv pip install --offline 'editables~=0.3' hatchling",
+        f"RUN {mount} uv sync --offline --frozen --no-dev --package {service} --no-build-isolation",
+    ]
+    # Its own source and the library's, not the other service's: an edit there is not an
+    # input of this stage.
+    copies = [line for line in stage.splitlines() if line.startswith("COPY ")]
+    assert copies == [
+        "COPY --from=uv /uv /uvx /bin/",
+        "COPY --from=lockstrip /export /app",
+        "COPY packages/shared /app/packages/shared",
+        f"COPY services/{service} /app/services/{service}",
+    ]
+    assert other not in "".join(line for line in stage.splitlines() if not line.startswith("#"))
+    cmd = f'# The service\'s scripts are on PATH ({service}); to run one:\n# CMD ["{service}"]\n'
+    assert f'ENV PATH="/app/.venv/bin:$PATH" UV_NO_SYNC=1\n{cmd}' in stage
+
+
+@pytest.mark.parametrize("service", ["api", "worker"])
+def test_service_install_plans_the_same_on_the_export(
+    service: str, cli: Cli, tmp_path: Path
+) -> None:
+    """uv, offline, plans the same third-party install for the service on the union's export
+    as on the project, and takes none of the other service's packages."""
+    out = tmp_path / "export"
+    options = export_arguments(dockerfile(MONOREPO), "linux/arm/v7")[4:]
+    assert cli("export", MONOREPO, "--out", out, *options).returncode == 0
+    sync = next(r for r in run_lines(stages(dockerfile(MONOREPO))[service]) if "uv sync" in r)
+    args = shlex.split(sync.split("uv sync ", 1)[1].split("&&")[0])
+    plans = []
+    for folder in (MONOREPO, out):
+        result = run_uv(
+            ["sync", *args, "--dry-run", "--python", "python3"], folder, tmp_path / "cache"
+        )
+        assert result.returncode == 0, result.stderr
+        text = result.stdout + result.stderr
+        plans.append(sorted(line for line in text.splitlines() if line.startswith(" + ")))
+    assert plans[0] == plans[1]
+    names = {line.split()[1].split("==")[0] for line in plans[0]}
+    assert "attrs" in names
+    assert ("click" in names, "idna" in names) == (service == "api", service == "worker")
+
+
+def test_package_must_be_a_workspace_member(cli: Cli) -> None:
+    done = cli("dockerfile", MONOREPO, "--package", "api", "--package", "web")
+    assert done.returncode == 2
+    assert done.stdout == ""
+    assert "--package: 'web' is not a workspace member (members: api, shared, worker)" in (
+        done.stderr
+    )
+    single = cli("dockerfile", EDITABLE_ROOT, "--package", "hello")
+    assert single.returncode == 2
+    assert "(members: none: not a workspace)" in single.stderr
+
+
+def test_package_named_like_a_shared_stage_is_refused(cli: Cli, tmp_path: Path) -> None:
+    for name in ("uv", "web"):
+        write_member(tmp_path / "ws", name)
+    (tmp_path / "ws/pyproject.toml").write_text('[tool.uv.workspace]\nmembers = ["m/*"]\n')
+    assert run_uv(["lock"], tmp_path / "ws", tmp_path / "cache").returncode == 0
+    assert cli("dockerfile", tmp_path / "ws", "--package", "web").returncode == 0
+    done = cli("dockerfile", tmp_path / "ws", "--package", "web", "--package", "uv")
+    assert done.returncode == 2
+    assert "--package: 'uv' is the name of a shared stage" in done.stderr
+
+
+def write_member(root: Path, name: str) -> None:
+    folder = root / "m" / name
+    folder.mkdir(parents=True)
+    (folder / "pyproject.toml").write_text(
+        f'[project]\nname = "{name}"\nversion = "1.0"\nrequires-python = ">=3.11"\n'
+    )
+
+
+def test_services_secrets_are_for_the_download_only(cli: Cli, tmp_path: Path) -> None:
+    """The services install offline: only the download stage reads index credentials."""
+    project = tmp_path / "monorepo"
+    shutil.copytree(MONOREPO, project)
+    with (project / "pyproject.toml").open("a") as handle:
+        handle.write('\n[[tool.uv.index]]\nname = "corp"\nurl = "https://corp.example/"\n')
+    done = cli("dockerfile", project, "--package", "api", "--secret", "corp")
+    assert done.returncode == 0, done.stderr
+    found = stages(done.stdout)
+    assert found["download"].count("type=secret") == 2
+    assert sum(block.count("type=secret") for block in found.values()) == 2
+    assert "--secret id=UV_INDEX_CORP_PASSWORD,src=FILE ." in done.stdout
+
+
+def test_monorepo_docs_quote_the_example_dockerfile() -> None:
+    """docs/monorepo.md quotes the monorepo example's Dockerfile, verbatim."""
+    docs = (REPO / "docs/monorepo.md").read_text()
+    blocks = re.findall(r"```dockerfile\n(.*?)```", docs, re.S)
+    assert len(blocks) == 3
+    printed = (MONOREPO / "Dockerfile").read_text()
+    for block in blocks:
+        assert block in printed
+
+
+def test_root_package_as_a_service_copies_the_context_once(cli: Cli) -> None:
+    done = cli("dockerfile", ROOT_WORKSPACE, "--package", "mcp")
+    assert done.returncode == 0, done.stderr
+    stage = stages(done.stdout)["mcp"]
+    copies = [line for line in stage.splitlines() if line.startswith("COPY ")]
+    assert copies[-1] == "COPY . /app"
+    assert len(copies) == 3  # uv, the export, the context
+
+
+def test_service_with_a_local_package_outside_the_context_is_refused(
+    cli: Cli, tmp_path: Path
+) -> None:
+    write_member(tmp_path / "ws", "web")
+    write_member(tmp_path, "ext")  # tmp_path/m/ext, outside tmp_path/ws
+    (tmp_path / "ws/pyproject.toml").write_text('[tool.uv.workspace]\nmembers = ["m/*"]\n')
+    with (tmp_path / "ws/m/web/pyproject.toml").open("a") as handle:
+        handle.write(
+            'dependencies = ["ext"]\n\n[tool.uv.sources]\next = { path = "../../../m/ext" }\n'
+        )
+    assert run_uv(["lock"], tmp_path / "ws", tmp_path / "cache").returncode == 0
+    done = cli("dockerfile", tmp_path / "ws", "--package", "web")
+    assert done.returncode == 2
+    assert "'web' depends on ext at ../m/ext, outside the build context" in done.stderr

@@ -1,0 +1,5 @@
+import shared
+
+
+def main() -> None:
+    print("api", shared.VERSION)
