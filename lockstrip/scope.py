@@ -323,14 +323,14 @@ def _walk(
     edge under `python_full_version < '3.11'` below one under `== '3.13.*'` leads nowhere."""
     frozen_active = frozenset(active)
     full = points.full
-    holds_at: dict[str, int] = {}
+    holds_at: dict[tuple[str, frozenset[str]], int] = {}
 
-    def holds(marker: str | None) -> int:
+    def holds(marker: str | None, own: frozenset[str]) -> int:
         if not marker:
             return full
-        mask = holds_at.get(marker)
+        mask = holds_at.get((marker, own))
         if mask is None:
-            mask = holds_at[marker] = points.mask(marker, frozen_active)
+            mask = holds_at[marker, own] = points.mask(marker, frozen_active | own)
         return mask
 
     selected: set[int] = set()
@@ -346,11 +346,16 @@ def _walk(
             queue.append(key)
 
     def follow(origin: int | None, at: int, edge: Mapping[str, Any]) -> None:
-        mask = at & holds(edge.get("marker"))
-        if not mask:
-            return
         target = lock.find(edge)
         if target is None:
+            return
+        # an edge to `pkg[extra]` activates that extra for its own conflict marker, as in
+        # uv: `pydantic-ai-slim[huggingface]; extra == 'extra-16-pydantic-ai-slim-huggingface'`
+        name = lock.packages[target].name
+        requested = edge.get("extra", edge.get("extras", []))
+        own = frozenset(conflict_item("extra", name, extra) for extra in requested)
+        mask = at & holds(edge.get("marker"), own)
+        if not mask:
             return
         selected.add(target)
         if origin is not None:

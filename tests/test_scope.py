@@ -230,6 +230,104 @@ def test_member_default_groups_are_its_own(tmp_path: Path, uv_cache: Path) -> No
     assert with_dev > third_party(read, Scope(packages=("mcp-simple-tool",), no_dev=True), None)
 
 
+HASH = f'hash = "sha256:{"0" * 64}"'
+SELF_ACTIVATING = {
+    "pyproject.toml": """\
+[project]
+name = "app"
+version = "0.1.0"
+requires-python = ">=3.10"
+dependencies = ["lib[a]"]
+
+[tool.uv]
+package = false
+conflicts = [[{ package = "lib", extra = "a" }, { package = "lib", extra = "b" }]]
+
+[tool.uv.sources]
+lib = { workspace = true }
+
+[tool.uv.workspace]
+members = ["lib"]
+""",
+    "lib/pyproject.toml": """\
+[project]
+name = "lib"
+version = "0.1.0"
+requires-python = ">=3.10"
+
+[project.optional-dependencies]
+a = ["xpkg"]
+b = ["ypkg"]
+""",
+    "uv.lock": """\
+version = 1
+revision = 3
+requires-python = ">=3.10"
+conflicts = [[
+    { package = "lib", extra = "a" },
+    { package = "lib", extra = "b" },
+]]
+
+[manifest]
+members = [
+    "app",
+    "lib",
+]
+
+[[package]]
+name = "app"
+version = "0.1.0"
+source = { virtual = "." }
+dependencies = [
+    { name = "lib", extra = ["a"], marker = "extra == 'extra-3-lib-a'" },
+]
+
+[[package]]
+name = "lib"
+version = "0.1.0"
+source = { editable = "lib" }
+
+[package.optional-dependencies]
+a = [
+    { name = "xpkg" },
+]
+b = [
+    { name = "ypkg" },
+]
+"""
+    + "".join(
+        f"""
+[[package]]
+name = "{name}"
+version = "1.0"
+source = {{ registry = "https://pypi.org/simple" }}
+wheels = [
+    {{ url = "https://files.example.org/{name}-1.0-py3-none-any.whl", {HASH}, size = 1 }},
+]
+"""
+        for name in ("xpkg", "ypkg")
+    ),
+}
+
+
+def test_an_edge_activates_its_own_extra(tmp_path: Path, uv_cache: Path) -> None:
+    """`lib[a]; extra == 'extra-3-lib-a'` (uv writes such conflict markers on the edge that
+    activates the extra, as pydantic-ai does): uv follows it, and so does the selection and
+    the scoped export."""
+    for rel, text in SELF_ACTIVATING.items():
+        (tmp_path / "app" / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / "app" / rel).write_text(text)
+    folder = tmp_path / "app"
+    result = run_uv([*EXPORT_ARGS, "--no-dev"], folder, uv_cache)
+    assert result.returncode == 0, result.stderr
+    assert parse_export(result.stdout) == {("xpkg", "1.0")}
+    read = read_project(folder)
+    assert third_party(read, Scope(no_dev=True), None) == {("xpkg", "1.0")}
+    out = tmp_path / "export"
+    write_export(build_export(read, "frozen", Scope(no_dev=True)), out, folder)
+    assert run_uv([*EXPORT_ARGS, "--no-dev"], out, uv_cache).stdout == result.stdout
+
+
 def test_export_agreement_covers_the_options(uv_exports: dict[Any, tuple[int, str]]) -> None:
     """The agreement above is not vacuous: it spans every option, every fixture, members
     and refusals, and the selections differ between flags."""
