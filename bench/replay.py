@@ -47,7 +47,7 @@ with the same flags. It counts the transitions on which the scoped export
 digest did not: exit 1), and classifies each change beyond the lower bound (SCOPED_REASONS:
 first what the install takes, then the export's files). `--verify N` also writes the
 scoped export of every Nth commit and checks that uv reads it as it reads the project
-(`uv export` with annotations, `uv sync --dry-run --no-install-local`, same flags).
+(`uv export --no-annotate`, `uv sync --dry-run --no-install-local`, same flags).
 
 Usage: `python bench/replay.py [--histories DIR] [--write] [--series NAME ...] [--scoped
 [--verify N] [--json FILE]]`. Without `--write` the section is printed; with it, the part
@@ -649,9 +649,17 @@ SCOPED_UV_FLAGS = (
     *("export", "--frozen", "--offline", "--no-emit-workspace", "--no-emit-local"),
     *("--no-annotate", "--no-header"),
 )
-#: How `--verify` compares the export with the project: uv's export (annotations kept, so
-#: the local packages that pull each requirement count) and its install plan.
-VERIFY_EXPORT = ("export", "--frozen", "--offline", "--no-header", "--no-emit-local")
+#: How `--verify` compares the export with the project: uv's export (hashes and markers;
+#: not its `# via` annotations, which can name a parent the scope never installs, such as
+#: the other version of a package split by conflicting extras) and its install plan.
+VERIFY_EXPORT = (
+    "export",
+    "--frozen",
+    "--offline",
+    "--no-header",
+    "--no-emit-local",
+    "--no-annotate",
+)
 VERIFY_SYNC = ("sync", "--frozen", "--offline", "--dry-run", "--no-install-local")
 SCOPED_START, SCOPED_END = "<!-- replay-scoped:start -->", "<!-- replay-scoped:end -->"
 #: The scoped measures: key -> column heading.
@@ -1050,7 +1058,7 @@ def scoped_section(
     if verified:
         parts.append(
             f"- uv reads the scoped export as it reads the project (`uv export --frozen "
-            f"--no-header --no-emit-local SCOPE` and `uv sync --frozen --dry-run "
+            f"--no-header --no-emit-local --no-annotate SCOPE` and `uv sync --frozen --dry-run "
             f"--no-install-local SCOPE`, outputs compared) on {len(verified) - len(disagree)} "
             f"of {len(verified)} sampled (commit, scope) pairs"
             + (
