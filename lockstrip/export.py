@@ -126,7 +126,8 @@ def build_export(
         scope = scope or Scope()
         selection = select(project, scope, target.environment() if target else None)
         lock = export_lock(lock, project, selection, target)
-        kept = {table["name"] for table in lock["package"]}
+        local = {"editable", "virtual"}
+        kept = {table["name"] for table in lock["package"] if local & table["source"].keys()}
         members = [member for member in members if member.name in kept]
         groups = group_names(project, scope, selection)
         options = scope.to_args() + target_args(target)
