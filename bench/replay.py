@@ -37,10 +37,23 @@ local package's edges (what it pulls), the lock's `[manifest]`, install settings
 lower bound: what a scoped install (`uv sync` without `--all-extras`, `--package NEW`)
 installs changed, or the files `uv sync --frozen` reads did.
 
-Usage: `python bench/replay.py [--histories DIR] [--write] [--series NAME ...]`. Without
-`--write` the section is printed; with it, the part of BENCHMARKS.md between
-`<!-- replay:start -->` and `<!-- replay:end -->` is replaced (appended when absent), and
-nothing else in the file is touched. Progress goes to stderr.
+With `--scoped` it replays per scope instead: for each series, the scopes a Dockerfile
+keys its download layer on (`--no-dev`; `--package M --no-dev` for two members of each
+workspace, SCOPE_MEMBERS). The lower bound is then uv's view of that scope, computed per
+commit: `uv export --frozen --no-emit-workspace --no-emit-local --no-annotate --no-header`
+with the same flags. It counts the transitions on which the scoped export
+(`build_export(project, "frozen", scope)`, every file) and the scoped digest
+(`compute_digest(project, scope)`) change, the misses (uv's view changed, the export or the
+digest did not: exit 1), and classifies each change beyond the lower bound (SCOPED_REASONS:
+first what the install takes, then the export's files). `--verify N` also writes the
+scoped export of every Nth commit and checks that uv reads it as it reads the project
+(`uv export --no-annotate`, `uv sync --dry-run --no-install-local`, same flags).
+
+Usage: `python bench/replay.py [--histories DIR] [--write] [--series NAME ...] [--scoped
+[--verify N] [--json FILE]]`. Without `--write` the section is printed; with it, the part
+of BENCHMARKS.md between `<!-- replay:start -->` and `<!-- replay:end -->` (with
+`--scoped`: `<!-- replay-scoped:start -->` and its end) is replaced (appended when absent),
+and nothing else in the file is touched. Progress goes to stderr.
 """
 
 from __future__ import annotations
@@ -53,6 +66,7 @@ import datetime as dt
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -68,6 +82,7 @@ from lockstrip.explain import Explanation, explain
 from lockstrip.export import build_export
 from lockstrip.project import Project, read_project
 from lockstrip.tomlread import parse_toml
+from lockstrip.volatile import local_id
 
 ROOT = Path(__file__).resolve().parent.parent
 REPORT = ROOT / "BENCHMARKS.md"
@@ -615,6 +630,498 @@ def write_section(text: str, report: Path = REPORT) -> None:
     report.write_text(updated, encoding="utf-8")
 
 
+# --- per-scope replay ----------------------------------------------------------------------
+#
+# A Dockerfile keys its download layer on a scoped export (`lockstrip export --no-dev`, or
+# `--package M --no-dev` for one service of a workspace). Its lower bound is uv's own view
+# of that scope: `uv export --frozen --no-emit-workspace --no-emit-local --no-annotate
+# --no-header` with the same flags, per commit.
+
+#: The scopes replayed: `--no-dev` on every series, and `--package M --no-dev` for two
+#: members of each workspace (members present at every commit of the series).
+SCOPE_MEMBERS = {
+    "livekit__agents": ("livekit-agents", "livekit-plugins-openai"),
+    "microsoft__autogen__python": ("autogen-agentchat", "autogen-ext"),
+    "modelcontextprotocol__python-sdk": ("mcp-simple-tool", "mcp-snippets"),
+    "pydantic__pydantic-ai": ("pydantic-ai-slim", "pydantic-evals"),
+}
+SCOPED_UV_FLAGS = (
+    *("export", "--frozen", "--offline", "--no-emit-workspace", "--no-emit-local"),
+    *("--no-annotate", "--no-header"),
+)
+#: How `--verify` compares the export with the project: uv's export (hashes and markers;
+#: not its `# via` annotations, which can name a parent the scope never installs, such as
+#: the other version of a package split by conflicting extras) and its install plan.
+VERIFY_EXPORT = (
+    "export",
+    "--frozen",
+    "--offline",
+    "--no-header",
+    "--no-emit-local",
+    "--no-annotate",
+)
+VERIFY_SYNC = ("sync", "--frozen", "--offline", "--dry-run", "--no-install-local")
+SCOPED_START, SCOPED_END = "<!-- replay-scoped:start -->", "<!-- replay-scoped:end -->"
+#: The scoped measures: key -> column heading.
+SCOPED_MEASURES = {"export": "scoped export", "digest": "scoped digest"}
+#: Why a scoped export or digest changed while uv's view of the scope did not, in the order
+#: they are tried; the first four change what `uv sync --frozen SCOPE` installs or reads.
+SCOPED_REASONS = {
+    "local-installed": "a local package the scope installs came or went (uv's view leaves "
+    "local packages out; the install still installs them)",
+    "third-party-markers": "uv re-simplified the markers of third-party edges the scope "
+    "follows; `uv export` prints their union, which did not change",
+    "third-party-edges": "which third-party package pulls which changed (uv's view is flat)",
+    "local-edges": "what a local package in the scope pulls changed (its edges), not the set",
+    "settings": "requires-python or an install setting the scope reads changed",
+    "revision": "the lock `revision` changed",
+    "lock-level": "a lock-level field (`resolution-markers`, `supported-markers`, "
+    "`conflicts`) the export keeps",
+    "members": "a workspace member the export keeps came or went (skeleton, `[manifest] members`)",
+    "uv-settings": "a `[tool.uv]` setting the export keeps",
+    "group-names": "a dependency group name the export keeps",
+    "source-spelling": "a registry URL's spelling (a trailing slash)",
+    "local-version": "a local package's masked version appeared or went away",
+    "other": "unclassified",
+}
+#: The reasons that change what `uv sync --frozen SCOPE` takes from the lock or reads from
+#: it (local packages and their edges, markers, settings), which uv's third-party view of
+#: the scope does not show; the others are spelling the export could still normalize.
+SCOPED_BY_DESIGN = (
+    "local-installed",
+    "third-party-markers",
+    "third-party-edges",
+    "local-edges",
+    "settings",
+    "lock-level",
+)
+_SCOPED_PATH_REASON = (
+    ("uv.lock:revision", "revision"),
+    ("uv.lock:resolution-markers", "lock-level"),
+    ("uv.lock:supported-markers", "lock-level"),
+    ("uv.lock:required-markers", "lock-level"),
+    ("uv.lock:conflicts", "lock-level"),
+    ("uv.lock:manifest.members", "members"),
+    ("files", "members"),
+    ("pyproject:tool.uv", "uv-settings"),
+    ("pyproject:dependency-groups", "group-names"),
+    ("uv.lock:package.source.registry (spelling)", "source-spelling"),
+    ("uv.lock:package (local).version", "local-version"),
+)
+
+
+def scope_flags(series: str) -> list[tuple[str, ...]]:
+    return [("--no-dev",)] + [
+        ("--package", member, "--no-dev") for member in SCOPE_MEMBERS.get(series, ())
+    ]
+
+
+def parse_scope(flags: Sequence[str]) -> Any:
+    from lockstrip import _cli
+
+    args = _cli._header_parser().parse_args(["--mode", "frozen", *flags])
+    scope, _ = _cli._selection(args)
+    return scope
+
+
+def uv_run(uv: str, argv: Sequence[str], folder: Path, env: Mapping[str, str]) -> str | None:
+    """uv's stdout, or None when it fails (a failure counts as a change)."""
+    result = subprocess.run(
+        [uv, *argv], cwd=folder, env=env, capture_output=True, text=True, check=False
+    )
+    return result.stdout if result.returncode == 0 else None
+
+
+@dataclasses.dataclass(frozen=True)
+class ScopedSnapshot:
+    """One commit under one scope: uv's view, the scoped export's files and digest."""
+
+    view: str | None
+    files: Mapping[str, str] | None
+    digest: str | None
+    error: str = ""
+
+    def values(self) -> dict[str, str | None]:
+        return {
+            "export": None if self.files is None else export_hash(self.files),
+            "digest": self.digest,
+        }
+
+
+def scoped_snapshot(project: Project, scope: Any, view: str | None) -> ScopedSnapshot:
+    from lockstrip.errors import LockstripError
+
+    try:
+        files = build_export(project, "frozen", scope).files
+        digest = compute_digest(project, scope).value
+    except LockstripError as error:
+        return ScopedSnapshot(view, None, None, str(error))
+    return ScopedSnapshot(view, files, digest)
+
+
+def scoped_parts(project: Project, scope: Any) -> dict[str, Any]:
+    """What the scoped digest hashes, split for classifying: the local packages the scope
+    installs, the third-party tables by `name version`, the local tables, the header."""
+    from lockstrip.scope import restrict, select
+
+    view = digest_view(project)
+    selection = select(project, scope, None)
+    lock = restrict(view["lock"], project, selection, None, keep_locals=False)
+    installed = sorted(
+        local_id(package.source)
+        for index, package in enumerate(project.lock.packages)
+        if index in selection.packages and project.locals.is_local(package)
+    )
+    third = {f"{p['name']} {p.get('version', '')}": p for p in lock["package"] if "name" in p}
+    local = sorted(
+        json.dumps(p, sort_keys=True, default=str) for p in lock["package"] if "name" not in p
+    )
+    header = {
+        "requires-python": lock.get("requires-python"),
+        "settings": view["pyproject"],
+    }
+    return {"installed": installed, "third": third, "local": local, "header": header}
+
+
+def scoped_reason(
+    old: Project, new: Project, scope: Any, files: tuple[Mapping[str, str], Mapping[str, str]]
+) -> tuple[str, str]:
+    """Why a scoped export or digest changed although uv's view of the scope did not."""
+    a, b = scoped_parts(old, scope), scoped_parts(new, scope)
+    if a["installed"] != b["installed"]:
+        came = sorted(set(b["installed"]) ^ set(a["installed"]))
+        return "local-installed", few(came)
+    if a["third"] != b["third"]:
+        moved = sorted(
+            k
+            for k in a["third"].keys() | b["third"].keys()
+            if a["third"].get(k) != b["third"].get(k)
+        )
+        markers_only = {k: drop_markers(v) for k, v in a["third"].items()} == {
+            k: drop_markers(v) for k, v in b["third"].items()
+        }
+        key = "third-party-markers" if markers_only else "third-party-edges"
+        return key, f"{len(moved)} third-party tables ({few(moved)})"
+    if a["local"] != b["local"]:
+        return "local-edges", "a local package's edges in the scope"
+    if a["header"] != b["header"]:
+        changed = sorted(k for k in a["header"] if a["header"][k] != b["header"][k])
+        return "settings", ", ".join(changed)
+    old_files, new_files = files
+    paths: set[str] = set()
+    if old_files.keys() != new_files.keys():
+        paths.add("files: " + few(sorted(old_files.keys() ^ new_files.keys())))
+    for rel in sorted(old_files.keys() & new_files.keys()):
+        name = "uv.lock" if rel == "uv.lock" else "pyproject"
+        before, after = parse(old_files.get(rel), rel), parse(new_files.get(rel), rel)
+        paths |= changed_paths(before, after, f"{name}:")
+    for prefix, key in _SCOPED_PATH_REASON:
+        if any(path.startswith(prefix) for path in paths):
+            return key, ", ".join(sorted(paths))
+    return "other", ", ".join(sorted(paths)) or "export bytes changed, not its data"
+
+
+@dataclasses.dataclass(frozen=True)
+class ScopedTransition:
+    series: str
+    scope: str
+    nnn: str
+    changed: Mapping[str, bool]
+    lower_bound: bool  # uv's view of the scope changed
+    reason: str | None = None
+    detail: str = ""
+
+    @property
+    def label(self) -> str:
+        return f"{self.series} `{self.scope}` {self.nnn}"
+
+
+@dataclasses.dataclass(frozen=True)
+class Verified:
+    """`--verify`: uv read the scoped export as it read the project (export and plan)."""
+
+    label: str
+    agrees: bool
+    detail: str = ""
+
+
+def verify(
+    uv: str,
+    project: Project,
+    folder: Path,
+    flags: Sequence[str],
+    env: Mapping[str, str],
+    scratch: Path,
+    label: str,
+) -> Verified:
+    from lockstrip.export import write_export
+
+    out = scratch / "verify" / hashlib.sha256(label.encode()).hexdigest()[:16]
+    try:
+        write_export(build_export(project, "frozen", parse_scope(flags)), out, folder)
+        for argv in (VERIFY_EXPORT, (*VERIFY_SYNC, "--python", sys.executable)):
+            original = subprocess.run(
+                [uv, *argv, *flags], cwd=folder, env=env, capture_output=True, text=True
+            )
+            exported = subprocess.run(
+                [uv, *argv, *flags], cwd=out, env=env, capture_output=True, text=True
+            )
+            said = [
+                (r.returncode, quiet(r.stdout + r.stderr, where))
+                for r, where in ((original, folder), (exported, out))
+            ]
+            if said[0] != said[1]:
+                return Verified(label, False, f"{argv[0]}: {first_difference(*said)}")
+    finally:
+        shutil.rmtree(out, ignore_errors=True)
+    return Verified(label, True)
+
+
+#: uv's refusal of the running interpreter: the project names the member whose
+#: requires-python refuses it, the export (which keeps the members the install takes) the
+#: lock's requires-python, which uv wrote as the intersection of every member's.
+REFUSED_PYTHON = re.compile(
+    r"^error: The (requested interpreter resolved to|current Python version \()"
+    r".*(incompatible with the project's|not compatible with the locked) Python requirement"
+)
+
+
+def quiet(text: str, folder: Path) -> str:
+    """uv's output without what differs by design: paths, interpreter notes, deprecation
+    warnings about pyproject fields the export does not keep, and which file states the
+    Python requirement that refuses the interpreter."""
+    lines = text.replace(str(folder), "<project>").splitlines()
+    return "\n".join(
+        "error: the Python requirement refuses the interpreter"
+        if REFUSED_PYTHON.match(line)
+        else line
+        for line in lines
+        if not line.startswith(("Using ", "Would create ", "Resolved ", "warning: "))
+    )
+
+
+def first_difference(a: tuple[int, str], b: tuple[int, str]) -> str:
+    if a[0] != b[0]:
+        return f"exit {a[0]} vs {b[0]}: {b[1][-300:]}"
+    for x, y in zip([*a[1].splitlines(), ""], [*b[1].splitlines(), ""], strict=False):
+        if x != y:
+            return f"{x!r} vs {y!r}"
+    return "differs"
+
+
+def replay_scoped_series(
+    name: str,
+    commits: Sequence[Commit],
+    uv: str,
+    env: Mapping[str, str],
+    verify_every: int,
+    scratch: Path,
+) -> tuple[list[ScopedTransition], list[Verified]]:
+    """Every transition of one series under each of its scopes."""
+    scopes = scope_flags(name)
+    workers = max(2, os.cpu_count() or 2)
+    found: list[ScopedTransition] = []
+    verified: list[Verified] = []
+    with concurrent.futures.ThreadPoolExecutor(workers) as pool:
+        views = {
+            (c.nnn, flags): pool.submit(uv_run, uv, [*SCOPED_UV_FLAGS, *flags], c.folder, env)
+            for c in commits
+            for flags in scopes
+        }
+        checks: list[concurrent.futures.Future[Verified]] = []
+        previous: dict[tuple[str, ...], tuple[Project, ScopedSnapshot]] = {}
+        for position, commit in enumerate(commits):
+            project = read_project(commit.folder)
+            for flags in scopes:
+                scope = parse_scope(flags)
+                current = scoped_snapshot(project, scope, views[commit.nnn, flags].result())
+                label = f"{name} `{' '.join(flags)}` {commit.nnn}"
+                if verify_every and position % verify_every == 0 and current.files is not None:
+                    checks.append(
+                        pool.submit(verify, uv, project, commit.folder, flags, env, scratch, label)
+                    )
+                if flags in previous:
+                    old_project, old = previous[flags]
+                    found.append(
+                        scoped_transition(
+                            name, flags, commit, (old, current), (old_project, project), scope
+                        )
+                    )
+                previous[flags] = (project, current)
+        verified = [future.result() for future in checks]
+    return found, verified
+
+
+def scoped_transition(
+    series: str,
+    flags: Sequence[str],
+    commit: Commit,
+    pair: tuple[ScopedSnapshot, ScopedSnapshot],
+    projects: tuple[Project, Project],
+    scope: Any,
+) -> ScopedTransition:
+    old, new = pair
+    before, after = old.values(), new.values()
+    changed = {key: differs(before[key], after[key]) for key in SCOPED_MEASURES}
+    lower = differs(old.view, new.view)
+    found = ScopedTransition(series, " ".join(flags), commit.nnn, changed, lower)
+    if lower or not any(changed.values()) or old.files is None or new.files is None:
+        return found
+    why, detail = scoped_reason(*projects, scope, (old.files, new.files))
+    return dataclasses.replace(found, reason=why, detail=detail)
+
+
+def scoped_missed(transitions: Iterable[ScopedTransition]) -> list[str]:
+    return [
+        f"{t.label}: uv's view of the scope changed but the scoped "
+        f"{', '.join(SCOPED_MEASURES[k] for k in SCOPED_MEASURES if not t.changed[k])} did not"
+        for t in transitions
+        if t.lower_bound and not all(t.changed.values())
+    ]
+
+
+def ratio(count: int, lower: int) -> str:
+    return f"{count} ({count / lower:.2f}x)" if lower else str(count)
+
+
+def scoped_counts_table(transitions: Sequence[ScopedTransition]) -> str:
+    groups: dict[tuple[str, str], list[ScopedTransition]] = {}
+    for t in transitions:
+        groups.setdefault((t.series, t.scope), []).append(t)
+
+    def row(label: str, scope: str, group: Sequence[ScopedTransition]) -> list[str]:
+        lower = sum(t.lower_bound for t in group)
+        misses = len(scoped_missed(group))
+        counts = [ratio(sum(t.changed[k] for t in group), lower) for k in SCOPED_MEASURES]
+        return [label, scope, str(len(group)), str(lower), *counts, str(misses)]
+
+    rows = [row(series, f"`{scope}`", group) for (series, scope), group in groups.items()]
+    rows.append(row("**total**", f"{len(groups)} scopes", transitions))
+    header = ["series", "scope", "transitions", "uv's view changed (lower bound)"]
+    header += [*SCOPED_MEASURES.values(), "misses"]
+    return table(header, rows)
+
+
+def scoped_reasons_table(transitions: Sequence[ScopedTransition]) -> str:
+    rows = []
+    for key, text in SCOPED_REASONS.items():
+        hits = [t for t in transitions if t.reason == key]
+        if not hits:
+            continue
+        counts = [str(sum(t.changed[k] for t in hits)) for k in SCOPED_MEASURES]
+        labels = "; ".join(f"{t.series} `{t.scope}` {t.nnn}" for t in hits)
+        rows.append([f"`{key}`: {text}", *counts, labels])
+    return table(["reason", *SCOPED_MEASURES.values(), "transitions"], rows)
+
+
+def by_design_note(transitions: Sequence[ScopedTransition]) -> str:
+    lower = sum(t.lower_bound for t in transitions)
+    parts = []
+    for key, heading in SCOPED_MEASURES.items():
+        count = sum(t.changed[key] for t in transitions)
+        read = sum(t.changed[key] for t in transitions if t.reason in SCOPED_BY_DESIGN)
+        parts.append(
+            f"the {heading} changes {count} times, {read} of them beyond the lower bound for "
+            f"what the install takes or reads, {count - lower - read} for other reasons"
+        )
+    names = ", ".join(f"`{k}`" for k in SCOPED_BY_DESIGN)
+    return (
+        f"The reasons {names} change what `uv sync --frozen SCOPE` takes from the lock or "
+        f"reads from it (the local packages it installs and their edges, markers, settings), "
+        f"which uv's third-party view of the scope does not print. Over the {lower} "
+        f"transitions of the lower bound, " + "; ".join(parts) + "."
+    )
+
+
+def scoped_section(
+    transitions: Sequence[ScopedTransition], verified: Sequence[Verified], uv: str
+) -> str:
+    failures = scoped_missed(transitions)
+    beyond = [t for t in transitions if t.reason is not None]
+    date = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    disagree = [v for v in verified if not v.agrees]
+    parts = [
+        SCOPED_START,
+        "## Per-scope replay: scoped exports and digests against uv's view of the scope",
+        "Written by `bench/replay.py --scoped` (`--write` replaces only this section). The "
+        "same series as the replay above; for each, the scopes a Dockerfile keys its download "
+        "layer on: `--no-dev`, and `--package M --no-dev` for two members of each workspace. "
+        "The lower bound is uv's own view of the scope: `uv export --frozen --offline "
+        "--no-emit-workspace --no-emit-local --no-annotate --no-header` with the same flags, "
+        "per commit. The scoped export is `lockstrip export SCOPE` (every file), the scoped "
+        "digest `lockstrip digest SCOPE`; a miss is a transition where uv's view changed "
+        f"and the export or the digest did not. {uv_version(uv)}, lockstrip {__version__}, "
+        f"{date}.",
+        scoped_counts_table(transitions),
+        f"- Misses: {len(failures)}" + (f": {'; '.join(failures)}" if failures else "."),
+    ]
+    if verified:
+        parts.append(
+            f"- uv reads the scoped export as it reads the project (`uv export --frozen "
+            f"--no-header --no-emit-local --no-annotate SCOPE` and `uv sync --frozen --dry-run "
+            f"--no-install-local SCOPE`, outputs compared) on {len(verified) - len(disagree)} "
+            f"of {len(verified)} sampled (commit, scope) pairs"
+            + (
+                f"; not on: {'; '.join(f'{v.label} ({v.detail})' for v in disagree)}"
+                if disagree
+                else "."
+            )
+        )
+    parts += [
+        "### Where the scoped export or digest exceeds the lower bound",
+        f"{len(beyond)} transitions, each under the first reason that applies (the local "
+        "packages the scope installs, then its third-party tables, its local tables, its "
+        "settings, then the export's files).",
+        scoped_reasons_table(beyond) if beyond else "None.",
+        by_design_note(transitions),
+        SCOPED_END,
+    ]
+    return "\n\n".join(parts) + "\n"
+
+
+def write_scoped_section(text: str, report: Path = REPORT) -> None:
+    """Replace the per-scope section of `report`, or append it at the end."""
+    current = report.read_text(encoding="utf-8") if report.exists() else ""
+    start, end = current.find(SCOPED_START), current.find(SCOPED_END)
+    if start != -1 and end > start:
+        updated = current[:start] + text.rstrip("\n") + current[end + len(SCOPED_END) :]
+    else:
+        updated = current.rstrip("\n") + "\n\n" + text if current else text
+    report.write_text(updated, encoding="utf-8")
+
+
+def main_scoped(args: argparse.Namespace, chosen: Sequence[str], uv: str) -> int:
+    transitions: list[ScopedTransition] = []
+    verified: list[Verified] = []
+    with tempfile.TemporaryDirectory(prefix="lockstrip-replay-") as scratch:
+        env = {**os.environ, **UV_ENV, "UV_CACHE_DIR": str(Path(scratch) / "uv-cache")}
+        for name in chosen:
+            log(f"replaying {name} per scope")
+            commits = extract(args.histories, name, Path(scratch))
+            found, checked = replay_scoped_series(
+                name, commits, uv, env, args.verify, Path(scratch)
+            )
+            transitions += found
+            verified += checked
+    if args.json:
+        args.json.write_text(
+            json.dumps([dataclasses.asdict(t) for t in transitions], indent=1), encoding="utf-8"
+        )
+    failures = scoped_missed(transitions)
+    text = scoped_section(transitions, verified, uv)
+    if args.write and not failures:
+        write_scoped_section(text)
+        log(f"wrote the per-scope replay section of {REPORT}")
+    else:
+        sys.stdout.write(text)
+    if failures:
+        log("replay: CORRECTNESS BUG: uv's view of a scope changed but lockstrip's did not:")
+        for line in failures:
+            log(f"  {line}")
+        return 1
+    return 0
+
+
 # --- main ---------------------------------------------------------------------------------
 
 
@@ -636,6 +1143,18 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--write", action="store_true", help=f"update {REPORT.name}")
     parser.add_argument("--series", nargs="+", metavar="NAME", help="replay only these series")
+    parser.add_argument(
+        "--scoped", action="store_true", help="replay per scope (`--no-dev`, `--package M`)"
+    )
+    parser.add_argument(
+        "--verify",
+        type=int,
+        default=0,
+        metavar="N",
+        help="with --scoped: on every Nth commit, check that uv reads the scoped export as it "
+        "reads the project",
+    )
+    parser.add_argument("--json", type=Path, help="with --scoped: also dump the transitions")
     return parser.parse_args(argv)
 
 
@@ -648,6 +1167,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if unknown := sorted(set(chosen) - set(available)):
         raise SystemExit(f"replay: unknown series {', '.join(unknown)}; have {available}")
     uv = find_uv()
+    if args.scoped:
+        return main_scoped(args, chosen, uv)
     summaries = []
     with tempfile.TemporaryDirectory(prefix="lockstrip-replay-") as scratch:
         env = {**os.environ, **UV_ENV, "UV_CACHE_DIR": str(Path(scratch) / "uv-cache")}

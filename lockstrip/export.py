@@ -17,7 +17,12 @@ from lockstrip.files import deferred_interrupts, forget_temporary, read_bytes, t
 from lockstrip.project import Project
 from lockstrip.render_lock import render_lock
 from lockstrip.render_pyproject import render_pyproject
-from lockstrip.volatile import strip_lock, strip_member_pyproject, strip_root_pyproject
+from lockstrip.volatile import (
+    keep_groups,
+    strip_lock,
+    strip_member_pyproject,
+    strip_root_pyproject,
+)
 
 if TYPE_CHECKING:
     from lockstrip.scope import Scope
@@ -97,15 +102,21 @@ def build_export(
     *,
     requirements: bool = False,
 ) -> Export:
-    """The export's files; with a scope or a target, the lock holds only what it installs.
+    """The export's files; with a scope or a target, only what that install reads: the
+    packages it takes, the members it starts from or reaches (lock, `[manifest] members`,
+    workspace, skeletons) and the group names it chooses (`volatile.SCOPED_DROPS`).
 
     `requirements` adds requirements.txt: the same install's third-party pins with hashes,
     for an offline install from a wheelhouse (`lockstrip fetch`).
     """
     options: list[str] = []
     lock = strip_lock(project.lock, project.locals, mode)
+    members = (
+        project.members if mode == "locked" else [m for m in project.members if m.workspace_member]
+    )
+    groups: dict[str | None, set[str]] | None = None  # None: every group name stays
     if scope is not None or target is not None:
-        from lockstrip.scope import Scope, restrict, select, target_args
+        from lockstrip.scope import Scope, export_lock, group_names, select, target_args
 
         if mode == "locked":
             raise InputError(
@@ -115,20 +126,25 @@ def build_export(
             )
         scope = scope or Scope()
         selection = select(project, scope, target.environment() if target else None)
-        lock = restrict(lock, project, selection, target)
+        lock = export_lock(lock, project, selection, target)
+        local = {"editable", "virtual"}
+        kept = {table["name"] for table in lock["package"] if local & table["source"].keys()}
+        members = [member for member in members if member.name in kept]
+        groups = group_names(project, scope, selection)
         options = scope.to_args() + target_args(target)
     if requirements:
         options.append("--requirements")
-    workspace = [member.path for member in project.members if member.workspace_member]
+    workspace = [member.path for member in members if member.workspace_member]
     stripped = strip_root_pyproject(
         project.pyproject, mode, lock_name=project.root_name, members=workspace
     )
+    if groups is not None:
+        stripped = keep_groups(stripped, groups[None])
     files = {"pyproject.toml": header(mode, options) + render_pyproject(stripped)}
-    members = (
-        project.members if mode == "locked" else [m for m in project.members if m.workspace_member]
-    )
     for member in members:
         doc = strip_member_pyproject(project.member_pyproject(member), mode, name=member.name)
+        if groups is not None:
+            doc = keep_groups(doc, groups.get(member.name, set()))
         files[f"{member.path}/pyproject.toml"] = header(mode, options) + render_pyproject(doc)
     files["uv.lock"] = render_lock(lock)
     if requirements:

@@ -22,7 +22,7 @@ from lockstrip.project import Project
 if TYPE_CHECKING:
     from lockstrip.target import Target
 
-__all__ = ["Scope", "Selection", "restrict", "select"]
+__all__ = ["Scope", "Selection", "export_lock", "group_names", "restrict", "select"]
 
 
 class Scope(NamedTuple):
@@ -323,14 +323,14 @@ def _walk(
     edge under `python_full_version < '3.11'` below one under `== '3.13.*'` leads nowhere."""
     frozen_active = frozenset(active)
     full = points.full
-    holds_at: dict[str, int] = {}
+    holds_at: dict[tuple[str, frozenset[str]], int] = {}
 
-    def holds(marker: str | None) -> int:
+    def holds(marker: str | None, own: frozenset[str]) -> int:
         if not marker:
             return full
-        mask = holds_at.get(marker)
+        mask = holds_at.get((marker, own))
         if mask is None:
-            mask = holds_at[marker] = points.mask(marker, frozen_active)
+            mask = holds_at[marker, own] = points.mask(marker, frozen_active | own)
         return mask
 
     selected: set[int] = set()
@@ -346,11 +346,16 @@ def _walk(
             queue.append(key)
 
     def follow(origin: int | None, at: int, edge: Mapping[str, Any]) -> None:
-        mask = at & holds(edge.get("marker"))
-        if not mask:
-            return
         target = lock.find(edge)
         if target is None:
+            return
+        # an edge to `pkg[extra]` activates that extra for its own conflict marker, as in
+        # uv: `pydantic-ai-slim[huggingface]; extra == 'extra-16-pydantic-ai-slim-huggingface'`
+        name = lock.packages[target].name
+        requested = edge.get("extra", edge.get("extras", []))
+        own = frozenset(conflict_item("extra", name, extra) for extra in requested)
+        mask = at & holds(edge.get("marker"), own)
+        if not mask:
             return
         selected.add(target)
         if origin is not None:
@@ -497,18 +502,20 @@ def restrict(
     target: Target | None = None,
     *,
     keep_locals: bool = True,
+    keep: frozenset[int] = frozenset(),
 ) -> dict[str, Any]:
     """A stripped lock (`view`) cut down to `selection`.
 
     Third-party packages outside it go, with the edges that led to them. Local packages stay
-    when `keep_locals` (uv checks the workspace against the lock) but lose the edges the
-    install does not follow. With a `target`, a package keeps only the artifact it installs.
+    when `keep_locals` (uv checks the workspace against the lock), and so do the packages
+    `keep` indexes, but lose the edges the install does not follow. With a `target`, a
+    package keeps only the artifact it installs.
     """
     lock = PackageIndex(project.lock.packages)
     packages = []
     for index, (package, table) in enumerate(zip(lock.packages, view["package"], strict=True)):
         local = project.locals.is_local(package)
-        if index not in selection.packages and not (keep_locals and local):
+        if index not in selection.packages and not (keep_locals and local) and index not in keep:
             continue
         out = dict(table)
         for key in _EDGE_TABLES:
@@ -564,3 +571,76 @@ def restrict(
                 )
             }
     return restricted
+
+
+def export_lock(
+    view: Mapping[str, Any],
+    project: Project,
+    selection: Selection,
+    target: Target | None = None,
+) -> dict[str, Any]:
+    """A frozen view cut down to `selection`, holding only what that install reads: the
+    packages it takes (local ones too, and no others) and the lock-level fields they use
+    (`lockstrip.volatile.SCOPED_DROPS` says what goes and why)."""
+    from lockstrip.volatile import (
+        MASKED_VERSION,
+        SCOPED_MANIFEST_DROPS,
+        SCOPED_REVISION,
+        registry_spelling,
+    )
+
+    # the root project stays, without edges: uv checks that the lock holds the workspace root
+    keep = frozenset(
+        index
+        for index, package in enumerate(project.lock.packages)
+        if package.name == project.root_name and project.locals.is_local(package)
+    )
+    lock = restrict(view, project, selection, target, keep_locals=False, keep=keep)
+    kept: list[dict[str, Any]] = lock["package"]
+    names = {table["name"] for table in kept}
+    members = set(project.lock.members) - {project.root_name}
+    out: dict[str, Any] = {}
+    for key, value in lock.items():
+        if key == "revision":
+            continue
+        if key == "conflicts":
+            value = [
+                items
+                for conflict in value
+                if len(items := [item for item in conflict if item.get("package") in names]) > 1
+            ]
+        elif key == "manifest":
+            manifest = {k: v for k, v in value.items() if k not in SCOPED_MANIFEST_DROPS}
+            if "members" in manifest:
+                manifest["members"] = [name for name in manifest["members"] if name in names]
+            value = {k: v for k, v in manifest.items() if v}
+        elif key == "package":
+            value = [
+                {"name": table["name"], "version": MASKED_VERSION, **registry_spelling(table)}
+                if table["name"] in members and {"editable", "virtual"} & table["source"].keys()
+                else registry_spelling(table)
+                for table in kept
+            ]
+        if value or key == "package":
+            out[key] = value
+        if key == "version":
+            out["revision"] = SCOPED_REVISION
+    return out
+
+
+def group_names(project: Project, scope: Scope, selection: Selection) -> dict[str | None, set[str]]:
+    """The dependency groups a scoped export keeps, by pyproject: None for the root's, a
+    member's name for its skeleton. A group stays when the install reads its edges, or when
+    the scope names it (`--group`, `--only-group`, `--no-group`: uv looks the name up)."""
+    named = {*scope.groups, *scope.only_groups, *scope.no_groups}
+    root = project.root_name
+    found: dict[str | None, set[str]] = {None: set(named)}
+    for index, kind, group in selection.tables:
+        if kind != "dev-dependencies" or group is None:
+            continue
+        name = None if index is None else project.lock.packages[index].name
+        found.setdefault(None if name == root else name, set(named)).add(group)
+    for member in project.lock.members:
+        if member != root:
+            found.setdefault(member, set(named))
+    return found

@@ -25,11 +25,16 @@ from lockstrip.lockfile import Lock, Package, Source
 __all__ = [
     "LOCAL_SOURCE_KINDS",
     "MASKED_VERSION",
+    "SCOPED_DROPS",
+    "SCOPED_MANIFEST_DROPS",
+    "SCOPED_REVISION",
     "Locals",
     "Policy",
     "View",
     "find_locals",
+    "keep_groups",
     "local_id",
+    "registry_spelling",
     "strip_lock",
     "strip_member_pyproject",
     "strip_root_pyproject",
@@ -138,6 +143,44 @@ ARTIFACT_VOLATILE_KEYS: dict[str, str] = {
     "upload_time": "the same field as written by uv 0.6.x",
     "zstd": "compressed-copy entries added by uv 0.9+; the wheel's own url and hash stay",
 }
+
+# --- scoped exports ------------------------------------------------------------------------
+
+#: What a scoped export (one install: `--no-dev`, `--package NAME`, a target) leaves out of
+#: the frozen view, because `uv sync --frozen` with the export's own flags never reads it.
+#: Whatever stays is what that install reads, so the export's bytes change when the install
+#: does. (tests/test_scope.py checks each row against uv: `uv export --frozen` and
+#: `uv sync --frozen --dry-run` with the same flags print the same on export and project.)
+#: Not here: the lock-level `resolution-markers`. uv bounds the markers it prints by their
+#: union, so dropping the forks no kept package names changes `uv export --frozen` output
+#: (measured: autogen `--package autogen-agentchat --all-groups` gains
+#: `; python_full_version < '3.12'` on most lines).
+SCOPED_DROPS: dict[str, str] = {
+    "local packages outside the install": "a member the install neither starts from nor "
+    "reaches: its lock entry, its `[manifest] members` entry, its pyproject skeleton and "
+    "its `[tool.uv.workspace]` entry go together, so uv finds no member it cannot locate",
+    "manifest constraints, overrides, excludes": "resolution inputs: an install follows the "
+    "lock's resolved edges and never re-reads them",
+    "conflicts naming packages outside the install": "a conflict item about a package the "
+    "install never reaches cannot be activated; a set left with one item conflicts with "
+    "nothing",
+    "group names the install does not choose": "a group stays when the install reads its "
+    "edges, when the flags name it, or when `default-groups` lists it (uv checks those names)",
+    "revision": "written as SCOPED_REVISION whatever the lock says: uv releases bump it (or "
+    "add it) without a dependency change, and uv installs from locks of every revision of "
+    "format 1 alike",
+    "registry URL spelling": "registry URLs lose a trailing slash (REGISTRY_URL_SPELLING): "
+    "`uv sync --frozen` downloads from each artifact's own URL and never compares the "
+    "registry with the project's index settings",
+    "a member's dynamic version": "members' skeletons are static (MASKED_VERSION), so their "
+    "lock entries carry it too, whether or not the project's pyproject is dynamic",
+}
+
+#: The lock revision a scoped export is written with: the one uv 0.13 writes.
+SCOPED_REVISION = 3
+#: `[manifest]` keys a scoped export drops (see SCOPED_DROPS).
+SCOPED_MANIFEST_DROPS = ("constraints", "overrides", "excludes")
+
 
 # --- pyproject.toml ------------------------------------------------------------------------
 
@@ -337,6 +380,29 @@ def _strip_package(package: Package, locals: Locals, view: View) -> dict[str, An
     return out
 
 
+def registry_spelling(package: Mapping[str, Any]) -> dict[str, Any]:
+    """A lock package with its registry URLs, its own and its edges', spelled one way
+    (REGISTRY_URL_SPELLING): for views that uv reads without comparing them to settings."""
+    out = dict(package)
+    if isinstance(out.get("source"), Mapping):
+        out["source"] = _registry_spelling(out["source"])
+
+    def edges(table: list[Any]) -> list[Any]:
+        return [
+            {**edge, "source": _registry_spelling(edge["source"])}
+            if isinstance(edge.get("source"), Mapping)
+            else edge
+            for edge in table
+        ]
+
+    if "dependencies" in out:
+        out["dependencies"] = edges(out["dependencies"])
+    for key in ("optional-dependencies", "dev-dependencies"):
+        if key in out:
+            out[key] = {name: edges(table) for name, table in out[key].items()}
+    return out
+
+
 def _registry_spelling(source: Mapping[str, Any]) -> Any:
     """See REGISTRY_URL_SPELLING."""
     registry = source.get("registry")
@@ -436,6 +502,35 @@ def strip_member_pyproject(doc: Mapping[str, Any], view: View, *, name: str) -> 
     groups = doc.get("dependency-groups")
     if isinstance(groups, Mapping):
         out["dependency-groups"] = _group_names(groups)
+    return out
+
+
+def keep_groups(doc: Mapping[str, Any], names: set[str]) -> dict[str, Any]:
+    """A stripped pyproject with only the dependency groups `names` and those its
+    `default-groups` lists (see SCOPED_DROPS), in `[dependency-groups]` and in the per-group
+    settings of `[tool.uv]`. `default-groups` stays as written: `uv sync --package NAME`
+    reads the root's, `uv export --package NAME` the member's."""
+    out = dict(doc)
+    tool_uv = doc.get("tool", {}).get("uv")
+    defaults = tool_uv.get("default-groups") if isinstance(tool_uv, Mapping) else None
+    if isinstance(defaults, list):  # uv checks that each names a group of this pyproject
+        names = names | set(defaults)
+    groups = doc.get("dependency-groups")
+    if isinstance(groups, Mapping):
+        kept = {group: value for group, value in groups.items() if group in names}
+        if kept:
+            out["dependency-groups"] = kept
+        else:
+            del out["dependency-groups"]
+    if isinstance(tool_uv, Mapping):
+        uv = dict(tool_uv)
+        if isinstance(uv.get("dependency-groups"), Mapping):
+            settings = {g: v for g, v in uv["dependency-groups"].items() if g in names}
+            if settings:
+                uv["dependency-groups"] = settings
+            else:
+                del uv["dependency-groups"]
+        out["tool"] = {**doc["tool"], "uv": uv}
     return out
 
 

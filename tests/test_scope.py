@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import BUMP_PAIRS, FIXTURES, copy_project, run_uv, tomllib
+from helpers import BUMP_PAIRS, FIXTURES, copy_project, load, run_uv, tomllib
 from packaging.markers import Marker
 from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name
@@ -48,6 +48,7 @@ from lockstrip.digest import compute_digest
 from lockstrip.errors import InputError
 from lockstrip.export import build_export, write_export
 from lockstrip.project import Project, read_project
+from lockstrip.render_lock import render_lock
 from lockstrip.scope import Scope, select
 from lockstrip.target import PLATFORMS, Target, best_artifact, parse_target
 
@@ -229,6 +230,104 @@ def test_member_default_groups_are_its_own(tmp_path: Path, uv_cache: Path) -> No
     assert with_dev > third_party(read, Scope(packages=("mcp-simple-tool",), no_dev=True), None)
 
 
+HASH = f'hash = "sha256:{"0" * 64}"'
+SELF_ACTIVATING = {
+    "pyproject.toml": """\
+[project]
+name = "app"
+version = "0.1.0"
+requires-python = ">=3.10"
+dependencies = ["lib[a]"]
+
+[tool.uv]
+package = false
+conflicts = [[{ package = "lib", extra = "a" }, { package = "lib", extra = "b" }]]
+
+[tool.uv.sources]
+lib = { workspace = true }
+
+[tool.uv.workspace]
+members = ["lib"]
+""",
+    "lib/pyproject.toml": """\
+[project]
+name = "lib"
+version = "0.1.0"
+requires-python = ">=3.10"
+
+[project.optional-dependencies]
+a = ["xpkg"]
+b = ["ypkg"]
+""",
+    "uv.lock": """\
+version = 1
+revision = 3
+requires-python = ">=3.10"
+conflicts = [[
+    { package = "lib", extra = "a" },
+    { package = "lib", extra = "b" },
+]]
+
+[manifest]
+members = [
+    "app",
+    "lib",
+]
+
+[[package]]
+name = "app"
+version = "0.1.0"
+source = { virtual = "." }
+dependencies = [
+    { name = "lib", extra = ["a"], marker = "extra == 'extra-3-lib-a'" },
+]
+
+[[package]]
+name = "lib"
+version = "0.1.0"
+source = { editable = "lib" }
+
+[package.optional-dependencies]
+a = [
+    { name = "xpkg" },
+]
+b = [
+    { name = "ypkg" },
+]
+"""
+    + "".join(
+        f"""
+[[package]]
+name = "{name}"
+version = "1.0"
+source = {{ registry = "https://pypi.org/simple" }}
+wheels = [
+    {{ url = "https://files.example.org/{name}-1.0-py3-none-any.whl", {HASH}, size = 1 }},
+]
+"""
+        for name in ("xpkg", "ypkg")
+    ),
+}
+
+
+def test_an_edge_activates_its_own_extra(tmp_path: Path, uv_cache: Path) -> None:
+    """`lib[a]; extra == 'extra-3-lib-a'` (uv writes such conflict markers on the edge that
+    activates the extra, as pydantic-ai does): uv follows it, and so does the selection and
+    the scoped export."""
+    for rel, text in SELF_ACTIVATING.items():
+        (tmp_path / "app" / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / "app" / rel).write_text(text)
+    folder = tmp_path / "app"
+    result = run_uv([*EXPORT_ARGS, "--no-dev"], folder, uv_cache)
+    assert result.returncode == 0, result.stderr
+    assert parse_export(result.stdout) == {("xpkg", "1.0")}
+    read = read_project(folder)
+    assert third_party(read, Scope(no_dev=True), None) == {("xpkg", "1.0")}
+    out = tmp_path / "export"
+    write_export(build_export(read, "frozen", Scope(no_dev=True)), out, folder)
+    assert run_uv([*EXPORT_ARGS, "--no-dev"], out, uv_cache).stdout == result.stdout
+
+
 def test_export_agreement_covers_the_options(uv_exports: dict[Any, tuple[int, str]]) -> None:
     """The agreement above is not vacuous: it spans every option, every fixture, members
     and refusals, and the selections differ between flags."""
@@ -368,6 +467,16 @@ EXPORTED = [
     ("huggingface__lerobot", ("--extra", "aloha", "--no-dev")),
     ("embeddings-benchmark__mteb", ("--no-dev",)),
     ("PrefectHQ__prefect__at-95810d4", ("--no-default-groups",)),
+    # the services a Dockerfile installs: members that depend on members (with extras),
+    # a root project's members left out, path packages reached through an extra
+    ("microsoft__autogen__python", ("--package", "autogenstudio", "--no-dev")),
+    ("microsoft__autogen__python", ("--package", "magentic-one-cli", "--no-dev")),
+    ("microsoft__autogen__python", ("--no-dev",)),
+    ("livekit__agents", ("--package", "livekit-plugins-openai", "--no-dev")),
+    ("modelcontextprotocol__python-sdk", ("--no-dev",)),
+    ("modelcontextprotocol__python-sdk", ("--package", "mcp-simple-tool", "--no-dev")),
+    ("pydantic__pydantic", ("--package", "pydantic-core", "--no-dev")),
+    ("PrefectHQ__prefect__at-95810d4", ("--extra", "aws", "--no-dev")),
 ]
 EXPORTED_TARGETED = [
     (case, flags, name)
@@ -430,6 +539,46 @@ def test_uv_sync_reads_targeted_export_as_project(
     assert original[0] == exported[0] == 0, exported[1]
     assert noise_free(exported[1], out) == noise_free(original[1], FIXTURES / case)
     assert " + " in exported[1]
+
+
+def test_scoped_export_holds_only_the_members_it_installs() -> None:
+    """`--package autogen-agentchat --no-dev`: the member and the member it depends on, in
+    the lock, `[manifest] members` and the workspace; no other member's skeleton."""
+    read = project("microsoft__autogen__python")
+    export = build_export(read, "frozen", Scope(packages=("autogen-agentchat",), no_dev=True))
+    assert set(export.files) == {
+        "pyproject.toml",
+        "packages/autogen-agentchat/pyproject.toml",
+        "packages/autogen-core/pyproject.toml",
+        "uv.lock",
+    }
+    lock = tomllib.loads(export.files["uv.lock"])
+    assert lock["manifest"] == {"members": ["autogen-agentchat", "autogen-core"]}
+    root = tomllib.loads(export.files["pyproject.toml"])
+    assert root["tool"]["uv"]["workspace"] == {
+        "members": ["packages/autogen-agentchat", "packages/autogen-core"]
+    }
+    local = {t["name"] for t in lock["package"] if "editable" in t["source"]}
+    assert local == {"autogen-agentchat", "autogen-core"}
+
+
+def test_lock_level_forks_stay_in_scoped_exports(tmp_path: Path, uv_cache: Path) -> None:
+    """The lock-level `resolution-markers` stay whole, even the forks no kept package
+    names: uv bounds the markers `uv export` prints by their union (measured here)."""
+    case, flags = "microsoft__autogen__python", ("--package", "autogen-agentchat", "--all-groups")
+    out = export_folder(case, flags, tmp_path / "export")
+    lock = tomllib.loads((out / "uv.lock").read_text())
+    forks = project(case).lock.data["resolution-markers"]
+    assert lock["resolution-markers"] == forks
+    used = {m for t in lock["package"] for m in t.get("resolution-markers", [])}
+    assert set(forks) - used, "the case no longer has forks that no kept package names"
+    args = ["export", "--frozen", "--offline", "--no-header", "--no-emit-local", *flags]
+    kept = run_uv(args, out, uv_cache)
+    lock["resolution-markers"] = [m for m in forks if m in used]
+    (out / "uv.lock").write_text(render_lock(lock))
+    pruned = run_uv(args, out, uv_cache)
+    assert kept.returncode == pruned.returncode == 0, pruned.stderr
+    assert kept.stdout != pruned.stdout
 
 
 # --- bad names ---------------------------------------------------------------------------------
@@ -817,6 +966,239 @@ def bump_versions(folder: Path) -> Expectations:
     return [(key, S) for key in every_scoped_key(folder)]
 
 
+# --- scoped exports hold only what their install reads -----------------------------------------
+
+
+def service_keys(member: str) -> list[Key]:
+    """The keys a Dockerfile uses for one service: `--package MEMBER --no-dev`."""
+    scope = Scope(packages=(member,), no_dev=True)
+    return [
+        Key(f"--package {member} --no-dev", scope, None),
+        Key(f"--package {member} --no-dev export", scope, None, export=True),
+        Key(f"--package {member} export", Scope(packages=(member,)), None, export=True),
+    ]
+
+
+def a_member(lock: Lock) -> str:
+    """A workspace member other than the root, with an editable source, sorted first."""
+    members = sorted(set(lock.get("manifest", {}).get("members", [])))
+    for table in packages(lock):
+        if table["name"] in members and table["source"].get("editable", ".") != ".":
+            return str(table["name"])
+    raise NotApplicable("no workspace member")
+
+
+def reached_by(lock: Lock, member: str) -> set[str]:
+    tables = {t["name"]: t for t in packages(lock)}
+    return install_of(lock, tables[member])
+
+
+ADDED = "lockstrip-added-member"
+
+
+def add_unrelated_member(folder: Path) -> Expectations:
+    """A new workspace member that nothing depends on, pulling a package already locked:
+    a service's export stays; what the whole workspace pulls changes."""
+    lock = read_lock(folder)
+    member = a_member(lock)
+    new = registry_names(lock)[0]
+
+    def change(lock: Lock) -> None:
+        lock["manifest"]["members"] = sorted([*lock["manifest"]["members"], ADDED])
+        table = {
+            "name": ADDED,
+            "version": "0.1.0",
+            "source": {"editable": ADDED},
+            "dependencies": [{"name": new}],
+            "metadata": {"requires-dist": [{"name": new}]},
+        }
+        lock["package"] = sorted([*packages(lock), table], key=lambda t: t["name"])
+
+    def workspace(doc: Any) -> None:
+        doc["tool"]["uv"]["workspace"]["members"].append(ADDED)
+
+    edit_lock(folder, change)
+    edit_pyproject(folder, workspace)
+    (folder / ADDED).mkdir()
+    text = f'[project]\nname = "{ADDED}"\nversion = "0.1.0"\ndependencies = ["{new}"]\n'
+    (folder / ADDED / "pyproject.toml").write_text(text)
+    project_root = root_of(lock) is not None  # a root project's --no-dev installs no member
+    return [
+        *[(key, S) for key in service_keys(member)],
+        (NO_DEV_EXPORT, S if project_root else C),
+        (FULL, C),
+    ]
+
+
+def add_constraint(folder: Path) -> Expectations:
+    """`[tool.uv] constraint-dependencies` gains an entry (the lock's `[manifest]
+    constraints` too): only a new resolution reads it, so no scoped export moves."""
+    lock = read_lock(folder)
+    name = registry_names(lock)[-1]
+
+    def change(lock: Lock) -> None:
+        entry = {"name": name, "specifier": ">=0"}
+        manifest = lock.setdefault("manifest", {})
+        manifest["constraints"] = [*manifest.get("constraints", []), entry]
+
+    def pyproject(doc: Any) -> None:
+        uv = doc.setdefault("tool", {}).setdefault("uv", {})
+        uv["constraint-dependencies"] = [*uv.get("constraint-dependencies", []), f"{name}>=0"]
+
+    edit_lock(folder, change)
+    edit_pyproject(folder, pyproject)
+    keys = [NO_DEV, NO_DEV_EXPORT]
+    if lock.get("manifest", {}).get("members"):
+        keys += service_keys(a_member(lock))
+    return [(key, S) for key in keys]
+
+
+def add_unchosen_group(folder: Path) -> Expectations:
+    """The root gains a dependency group that no default install chooses: the `--no-dev`
+    export keeps neither its edges nor its name."""
+    lock = read_lock(folder)
+    setting = tomllib.loads((folder / "pyproject.toml").read_text())
+    if setting.get("tool", {}).get("uv", {}).get("default-groups") == "all":
+        raise NotApplicable("every group is a default group")
+    name, group = registry_names(lock)[-1], "lockstrip-added-group"
+
+    def change(lock: Lock) -> None:
+        root = root_of(lock)
+        if root is None:
+            manifest = lock["manifest"]
+            manifest.setdefault("dependency-groups", {})[group] = [{"name": name}]
+        else:
+            root.setdefault("dev-dependencies", {})[group] = [{"name": name}]
+            requires = root.setdefault("metadata", {}).setdefault("requires-dev", {})
+            requires[group] = [{"name": name}]
+
+    def pyproject(doc: Any) -> None:
+        doc.setdefault("dependency-groups", {})[group] = [name]
+
+    edit_lock(folder, change)
+    edit_pyproject(folder, pyproject)
+    return [(NO_DEV, S), (NO_DEV_EXPORT, S), (DEFAULT, S), (FULL, C)]
+
+
+def scoped_revision(folder: Path) -> Expectations:
+    """A newer uv rewrites `revision`: no scoped export moves."""
+    edit_lock(folder, lambda lock: lock.update(revision=lock.get("revision", 1) % 3 + 1))
+    keys = [NO_DEV_EXPORT, ON_LINUX_EXPORT]
+    if read_lock(folder).get("manifest", {}).get("members"):
+        keys += service_keys(a_member(read_lock(folder)))
+    return [(key, S) for key in keys]
+
+
+def member_becomes_dynamic(folder: Path) -> Expectations:
+    """A member's version becomes dynamic (the lock then has none): its skeleton is static
+    either way, and so is its lock entry in its service's export."""
+    lock = read_lock(folder)
+    members = set(lock.get("manifest", {}).get("members", []))
+    table = next(
+        (
+            t
+            for t in packages(lock)
+            if t["name"] in members
+            and t["source"].get("editable", ".") != "."
+            and "version" in t
+            and "version" in load(folder / t["source"]["editable"] / "pyproject.toml")["project"]
+        ),
+        None,
+    )
+    if table is None:
+        raise NotApplicable("no member with a static version")
+    member = table["name"]
+
+    def change(lock: Lock) -> None:
+        next(t for t in packages(lock) if t["name"] == member).pop("version")
+
+    def pyproject(doc: Any) -> None:
+        del doc["project"]["version"]
+        doc["project"]["dynamic"] = ["version"]
+
+    edit_lock(folder, change)
+    edit_pyproject(folder, pyproject, table["source"]["editable"])
+    return [(key, S) for key in service_keys(member)]
+
+
+def change_service_wheel(folder: Path) -> Expectations:
+    """A wheel of a package one service installs changes: that service's export changes, a
+    service that does not reach the package keeps its export."""
+    lock = read_lock(folder)
+    members = sorted(lock.get("manifest", {}).get("members", []))
+    tables = {t["name"]: t for t in packages(lock)}
+    unique = registry_names(lock)
+    for a in members:
+        if a not in tables or tables[a]["source"].get("editable", ".") == ".":
+            continue
+        prod = closure(lock, [{"name": a}])
+        for b in members:
+            if b == a or b not in tables or tables[b]["source"].get("editable", ".") == ".":
+                continue
+            name = next(
+                (
+                    n
+                    for n in unique
+                    if n in prod and n not in reached_by(lock, b) and tables[n].get("wheels")
+                ),
+                None,
+            )
+            if name is not None:
+                break
+        else:
+            continue
+        break
+    else:
+        raise NotApplicable("no package one member installs and another does not")
+
+    def change(lock: Lock) -> None:
+        table = next(t for t in packages(lock) if t["name"] == name)
+        table["wheels"][0]["hash"] = "sha256:" + "4" * 64
+
+    edit_lock(folder, change)
+    return [(k, C) for k in service_keys(a)] + [(k, S) for k in service_keys(b)]
+
+
+def add_conflict_outside(folder: Path) -> Expectations:
+    """The lock declares two extras of member B conflicting; member A never reaches B, so
+    A's service export stays (a conflict about B cannot be activated by A's install)."""
+    lock = read_lock(folder)
+    members = sorted(lock.get("manifest", {}).get("members", []))
+    tables = {t["name"]: t for t in packages(lock)}
+    a = a_member(lock)
+    b = next((m for m in members if m != a and m not in reached_by(lock, a)), None)
+    if b is None:
+        raise NotApplicable("no member outside the service")
+    conflict = [{"package": b, "extra": "lockstrip-x"}, {"package": b, "extra": "lockstrip-y"}]
+
+    def change(lock: Lock) -> None:
+        lock["conflicts"] = [*lock.get("conflicts", []), conflict]
+
+    edit_lock(folder, change)
+    assert a in tables
+    return [(key, S) for key in service_keys(a)] + [(FULL, C)]
+
+
+def respell_registry(folder: Path) -> Expectations:
+    """A uv release writes the registry URL with a trailing slash, everywhere in the lock."""
+
+    def respell(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: respell(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [respell(v) for v in value]
+        return value + "/" if value == "https://pypi.org/simple" else value
+
+    text = (folder / "uv.lock").read_text()
+    if 'registry = "https://pypi.org/simple"' not in text:
+        raise NotApplicable("no PyPI registry source")
+    edit_lock(folder, lambda lock: lock.update(package=respell(packages(lock))))
+    keys = [NO_DEV_EXPORT, ON_LINUX_EXPORT]
+    if read_lock(folder).get("manifest", {}).get("members"):
+        keys += service_keys(a_member(read_lock(folder)))
+    return [(key, S) for key in keys]
+
+
 ROWS: list[tuple[Callable[[Path], Expectations], list[str]]] = [
     (add_dev_group_edge, [*WORKSPACES, "pydantic__pydantic", "PrefectHQ__prefect__at-95810d4"]),
     (add_installed_to_dev_group, [*WORKSPACES, "pydantic__pydantic"]),
@@ -826,6 +1208,14 @@ ROWS: list[tuple[Callable[[Path], Expectations], list[str]]] = [
     (change_linux_wheel_hash, TARGET_CASES),
     (change_windows_wheel_hash, TARGET_CASES),
     (bump_versions, [*WORKSPACES, "huggingface__lerobot", "embeddings-benchmark__mteb"]),
+    (add_unrelated_member, WORKSPACES),
+    (add_constraint, ["livekit__agents", "pydantic__pydantic", "huggingface__lerobot"]),
+    (add_unchosen_group, [*WORKSPACES, "pydantic__pydantic"]),
+    (scoped_revision, [*WORKSPACES, *TARGET_CASES]),
+    (member_becomes_dynamic, ["modelcontextprotocol__python-sdk", "microsoft__autogen__python"]),
+    (change_service_wheel, WORKSPACES),
+    (respell_registry, [*WORKSPACES, "huggingface__lerobot"]),
+    (add_conflict_outside, WORKSPACES),
 ]
 CELLS = [(row, case) for row, cases in ROWS for case in cases]
 
