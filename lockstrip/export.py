@@ -123,10 +123,9 @@ def build_export(
         project.pyproject, mode, lock_name=project.root_name, members=workspace
     )
     files = {"pyproject.toml": header(mode, options) + render_pyproject(stripped)}
-    members = (
-        project.members if mode == "locked" else [m for m in project.members if m.workspace_member]
-    )
-    for member in members:
+    # Every local package inside the project, workspace member or path dependency: uv's
+    # install plan looks each one up at its path, even where it will not be installed.
+    for member in project.members:
         doc = strip_member_pyproject(project.member_pyproject(member), mode, name=member.name)
         files[f"{member.path}/pyproject.toml"] = header(mode, options) + render_pyproject(doc)
     files["uv.lock"] = render_lock(lock)
@@ -146,12 +145,16 @@ def _dynamic(doc: Mapping[str, Any]) -> list[str]:
 
 def _warnings(project: Project, mode: Mode) -> list[str]:
     notes = []
+    # uv plans an install of a path dependency from its skeleton (the export writes one for
+    # each inside the project), but installing it builds it, which needs its source; and
+    # --no-install-project / --no-install-workspace do not skip path dependencies.
     path_deps = [m for m in project.members if not m.workspace_member]
     if path_deps or project.outside:
         names = ", ".join(sorted([m.name for m in path_deps] + [n for n, _ in project.outside]))
         notes.append(
-            f"path dependencies that are not workspace members ({names}) need their source to "
-            "install: in the download stage run `uv sync --frozen --no-install-local`"
+            f"path dependencies that are not workspace members ({names}) are built from their "
+            "source when installed: in the download stage run "
+            "`uv sync --frozen --no-install-local`"
         )
     if mode != "locked":
         return notes

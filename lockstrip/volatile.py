@@ -125,6 +125,18 @@ LOCAL_PACKAGE_KEYS: dict[str, Policy] = {
     ),
 }
 
+#: Keys of a local package's `[package.metadata]` that a view keeps even where it drops the
+#: table (the table comes back holding only them).
+LOCAL_METADATA_KEYS: dict[str, Policy] = {
+    "provides-extras": Policy(
+        True,
+        True,
+        True,
+        "the extra names: `uv sync --frozen --extra X` refuses an extra missing here, even "
+        "one with no dependencies (which leaves no edge in the lock); sorted outside locked",
+    ),
+}
+
 #: Representations that change without a change to what is downloaded (digest view only:
 #: the export keeps uv's spelling, which `uv sync` compares with the project's settings).
 REGISTRY_URL_SPELLING = (
@@ -184,6 +196,10 @@ PYPROJECT_TABLES: dict[str, Policy] = {
 #: The rest (exclude-newer, resolution, constraint-dependencies, sources, ...) only feed a
 #: new resolution or `--locked` validation, which the final stage runs on the real files.
 TOOL_UV_INSTALL_KEYS: dict[str, str] = {
+    "dev-dependencies": (
+        "the legacy `dev` group: `--group dev`, `--no-dev` and the default groups must find "
+        "it; kept as a name (an empty list), like [dependency-groups]"
+    ),
     "workspace": (
         "which folders are members: --package and --all-packages read it; the frozen view "
         "lists them explicitly, from the lock, so glob and exclude edits that keep the same "
@@ -215,6 +231,22 @@ TOOL_UV_INSTALL_KEYS: dict[str, str] = {
     "config-settings-package": "how sdists are built during the install",
     "compile-bytecode": "what the install writes",
     "link-mode": "how the install writes files",
+}
+
+#: [tool.uv] settings the frozen view keeps by name only: their entries are specifiers.
+TOOL_UV_NAMES_ONLY = ("dev-dependencies",)
+
+#: [tool.uv] settings a workspace member's (or path dependency's) skeleton keeps: those
+#: `uv sync --frozen --package NAME` reads from the member's own pyproject.
+MEMBER_TOOL_UV_KEYS = ("dev-dependencies", "dependency-groups")
+
+#: Entries of a dependency group that are structure, not specifiers: the frozen view keeps
+#: them where it drops the group's requirements.
+GROUP_STRUCTURE_KEYS: dict[str, str] = {
+    "include-group": (
+        "the including group installs the included one's packages and is held to its "
+        "per-group requires-python ([tool.uv.dependency-groups]), which uv checks"
+    ),
 }
 
 #: [tool.uv] settings that decide the installed third-party set itself (the digest's share).
@@ -289,6 +321,9 @@ def strip_lock(lock: Lock, locals: Locals, view: View) -> dict[str, Any]:
             out[key] = value  # unknown to this release: kept (see the module docstring)
     if view == "digest" and "conflicts" in out:
         out["conflicts"] = _anonymize_conflicts_and_names(out["conflicts"], locals)
+    # Every view has a package list: uv writes no [[package]] at all for a project-less
+    # root whose groups are empty, and readers of a view should not have to know that.
+    out.setdefault("package", [])
     return out
 
 
@@ -325,6 +360,14 @@ def _strip_package(package: Package, locals: Locals, view: View) -> dict[str, An
         elif local and key in LOCAL_PACKAGE_KEYS:
             if LOCAL_PACKAGE_KEYS[key].keeps(view):
                 out[key] = value
+            elif key == "metadata" and isinstance(value, Mapping):
+                kept = {
+                    k: sorted(v) if isinstance(v, list) else v
+                    for k, v in value.items()
+                    if k in LOCAL_METADATA_KEYS and LOCAL_METADATA_KEYS[k].keeps(view)
+                }
+                if kept:
+                    out[key] = kept
         elif local and key == "version":
             if view != "digest":
                 out[key] = MASKED_VERSION
@@ -410,7 +453,7 @@ def strip_root_pyproject(
             out["tool"] = {"uv": dict(tool_uv)}
         else:
             keys = TOOL_UV_INSTALL_KEYS if view == "frozen" else TOOL_UV_DIGEST_KEYS
-            kept = {k: v for k, v in tool_uv.items() if k in keys}
+            kept = _tool_uv(tool_uv, keys)
             if "workspace" in kept:
                 kept["workspace"] = {"members": sorted(members)}
             if kept:
@@ -418,13 +461,19 @@ def strip_root_pyproject(
     return out
 
 
+def _tool_uv(tool_uv: Mapping[str, Any], keys: Sequence[str] | Mapping[str, str]) -> dict[str, Any]:
+    """The [tool.uv] settings among `keys`, those of TOOL_UV_NAMES_ONLY emptied."""
+    return {k: [] if k in TOOL_UV_NAMES_ONLY else v for k, v in tool_uv.items() if k in keys}
+
+
 def strip_member_pyproject(doc: Mapping[str, Any], view: View, *, name: str) -> dict[str, Any]:
-    """A workspace member's pyproject: what uv validates (locked), else a skeleton.
+    """A local package's pyproject (a workspace member or an in-tree path dependency): what
+    uv validates (locked), else a skeleton.
 
     The skeleton is the name, the masked version (`uv sync --frozen --package NAME` rejects
     a member with neither a version nor a dynamic one), requires-python (uv refuses an
-    interpreter that any member excludes) and the group names (`--package NAME --all-groups`
-    takes them from the member's own pyproject).
+    interpreter that any member excludes), the groups' names and structure (`--package NAME
+    --all-groups` takes them from the member's own pyproject) and MEMBER_TOOL_UV_KEYS.
     """
     if view == "locked":
         return strip_root_pyproject(doc, view, lock_name=name)
@@ -436,12 +485,27 @@ def strip_member_pyproject(doc: Mapping[str, Any], view: View, *, name: str) -> 
     groups = doc.get("dependency-groups")
     if isinstance(groups, Mapping):
         out["dependency-groups"] = _group_names(groups)
+    tool_uv = doc.get("tool", {}).get("uv")
+    if isinstance(tool_uv, Mapping):
+        kept = _tool_uv(tool_uv, MEMBER_TOOL_UV_KEYS)
+        if kept:
+            out["tool"] = {"uv": kept}
     return out
 
 
 def _group_names(groups: Mapping[str, Any]) -> dict[str, list[Any]]:
-    """Groups with their names only: the lock's edges say what each one installs."""
-    return {group: [] for group in groups}
+    """Groups with their names and GROUP_STRUCTURE_KEYS entries only: the lock's edges say
+    what each one installs."""
+    return {
+        group: [
+            entry
+            for entry in entries
+            if isinstance(entry, Mapping) and entry.keys() & GROUP_STRUCTURE_KEYS.keys()
+        ]
+        if isinstance(entries, list)
+        else []
+        for group, entries in groups.items()
+    }
 
 
 def _strip_project(project: Mapping[str, Any], view: View, lock_name: str | None) -> dict[str, Any]:

@@ -88,7 +88,10 @@ def test_frozen_export_drops_what_only_validation_reads() -> None:
     files = build_export(read_project(FIXTURES / "crewAIInc__crewAI")).files
     lock = tomllib.loads(files["uv.lock"])
     assert "options" not in lock
-    assert all("metadata" not in p for p in lock["package"] if "editable" in p["source"])
+    local = [p for p in lock["package"] if "editable" in p["source"]]
+    # Only the extra names stay: `--extra X` must find them.
+    assert all(set(p.get("metadata", {})) <= {"provides-extras"} for p in local)
+    assert any("provides-extras" in p.get("metadata", {}) for p in local)
     assert "upload-time" not in files["uv.lock"]
     locked = tomllib.loads(
         build_export(read_project(FIXTURES / "crewAIInc__crewAI"), "locked").files["uv.lock"]

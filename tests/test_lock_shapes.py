@@ -1,0 +1,378 @@
+"""Lock shapes the corpus lacks, each written by a real `uv lock`: uv reads the export as the
+original in the scope that once told them apart.
+
+Each scenario is a class of project that the default (frozen) export used to lose: extras
+with no dependencies, groups that include groups, the legacy `dev-dependencies`, path
+dependencies that are not workspace members, and locks with no `[[package]]` at all. The
+packages come from an index on 127.0.0.1 (tests/projects.py); uv runs offline on the
+locks it wrote.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from e2e.index import Index
+from helpers import load, run_uv
+from projects import (
+    PYPROJECT_HEADER,
+    Dist,
+    assert_uv_agrees,
+    export_to,
+    local_index,
+    lock_project,
+    make_project,
+)
+
+from lockstrip.export import build_export
+from lockstrip.project import read_project
+
+#: The third-party world: a (version, requirements) or a version per package.
+DISTS: dict[str, list[Dist]] = {
+    "alpha": ["1.0"],
+    "beta": [("2.0", ["alpha"])],
+    "gamma": ["3.0"],
+}
+
+#: This interpreter's version is below it: a group that needs it is refused here.
+NEWER_PYTHON = f">={sys.version_info.major}.{sys.version_info.minor + 1}"
+
+
+@pytest.fixture(scope="module")
+def index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Index]:
+    with local_index(tmp_path_factory.mktemp("wheels"), DISTS) as served:
+        yield served
+
+
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("uv-cache")
+
+
+def locked(root: Path, files: dict[str, str], index: Index, cache: Path) -> Path:
+    make_project(root, files)
+    lock_project(root, index.url, cache)
+    return root
+
+
+def lockstrip(*args: str | Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "lockstrip", *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+# --- extras with no dependencies -------------------------------------------------------------
+
+EXTRAS = {
+    "pyproject.toml": PYPROJECT_HEADER
+    + """
+        [project]
+        name = "app"
+        version = "1.2.3"
+        requires-python = ">=3.10"
+        dependencies = ["alpha", "member"]
+
+        [project.optional-dependencies]
+        openai = []
+        full = ["beta"]
+        itself = ["app[openai]"]
+        cross = ["member[plain]"]
+
+        [tool.uv.workspace]
+        members = ["packages/*"]
+
+        [tool.uv.sources]
+        member = { workspace = true }
+        """,
+    "packages/member/pyproject.toml": PYPROJECT_HEADER
+    + """
+        [project]
+        name = "member"
+        version = "4.5.6"
+        requires-python = ">=3.10"
+
+        [project.optional-dependencies]
+        plain = []
+        more = ["gamma"]
+        """,
+}
+
+
+def test_extras_with_no_dependencies_stay_selectable(
+    tmp_path: Path, index: Index, cache: Path
+) -> None:
+    # An extra with no dependencies leaves no edge in the lock: only the names uv records
+    # (`provides-extras`) tell `--extra openai` from a typo.
+    root = locked(tmp_path / "p", EXTRAS, index, cache)
+    scopes = [
+        ["--extra", "openai"],
+        ["--extra", "itself"],
+        ["--extra", "cross"],
+        ["--all-extras"],
+        ["--extra", "nosuch"],
+        ["--package", "member", "--extra", "plain"],
+        ["--package", "member", "--extra", "more"],
+        ["--all-packages", "--all-extras"],
+    ]
+    views = assert_uv_agrees(root, tmp_path, cache, scopes, sync=["--no-install-workspace"])
+    assert views[("--extra", "openai")].export_code == 0
+    assert views[("--package", "member", "--extra", "plain")].sync_code == 0
+    assert views[("--extra", "nosuch")].export_code == 2  # uv does check the names
+
+
+def test_extra_names_do_not_follow_their_order(tmp_path: Path, index: Index, cache: Path) -> None:
+    """Reordering extras rewrites uv's `provides-extras`, but not what anything installs."""
+    first = locked(tmp_path / "a", EXTRAS, index, cache)
+    reordered = EXTRAS["pyproject.toml"].replace(
+        'openai = []\n        full = ["beta"]', 'full = ["beta"]\n        openai = []'
+    )
+    second = locked(tmp_path / "b", {**EXTRAS, "pyproject.toml": reordered}, index, cache)
+    assert load(first / "uv.lock") != load(second / "uv.lock")
+    exports = [build_export(read_project(p)).files for p in (first, second)]
+    assert exports[0] == exports[1]
+
+
+# --- groups that include groups ----------------------------------------------------------------
+
+
+def test_included_groups_keep_their_requires_python(
+    tmp_path: Path, index: Index, cache: Path
+) -> None:
+    # `test` includes `typing`, which needs a newer Python than this one: uv refuses to
+    # install `test` here. Dropping the include made the export plan an install of it.
+    member = f"""
+        [project]
+        name = "member"
+        version = "0.1.0"
+        requires-python = ">=3.10"
+
+        [dependency-groups]
+        test = ["gamma", {{include-group = "typing"}}]
+        typing = ["beta"]
+
+        [tool.uv.dependency-groups]
+        typing = {{requires-python = "{NEWER_PYTHON}"}}
+        """
+    root = locked(
+        tmp_path / "p",
+        {
+            "pyproject.toml": member.replace('"member"', '"app"')
+            + '\n[tool.uv.workspace]\nmembers = ["member"]\n',
+            "member/pyproject.toml": PYPROJECT_HEADER + member,
+        },
+        index,
+        cache,
+    )
+    scopes = [
+        ["--group", "test"],
+        ["--group", "typing"],
+        ["--only-group", "test"],
+        ["--all-groups"],
+        ["--no-default-groups"],
+        ["--package", "member", "--group", "test"],
+        ["--package", "member", "--no-default-groups"],
+    ]
+    views = assert_uv_agrees(root, tmp_path, cache, scopes, sync=["--no-install-workspace"])
+    refused = views[("--group", "test")]
+    assert refused.export_code == 0 and refused.sync_code == 2, refused
+    assert "requires-python" in refused.sync
+    assert views[("--package", "member", "--group", "test")].sync_code == 2
+    assert views[("--no-default-groups",)].sync_code == 0
+
+
+# --- the legacy [tool.uv] dev-dependencies ------------------------------------------------------
+
+LEGACY_SCOPES = [[], ["--group", "dev"], ["--only-dev"], ["--no-dev"], ["--all-groups"]]
+
+
+@pytest.mark.parametrize(
+    "files",
+    [
+        {  # a project-less root: uv writes the group into [manifest]
+            "pyproject.toml": """
+                [tool.uv]
+                dev-dependencies = ["gamma"]
+
+                [dependency-groups]
+                lint = ["alpha"]
+                """
+        },
+        {  # a project
+            "pyproject.toml": """
+                [project]
+                name = "app"
+                version = "1.0.0"
+                requires-python = ">=3.10"
+                dependencies = ["alpha"]
+
+                [tool.uv]
+                dev-dependencies = ["gamma"]
+                """
+        },
+        {  # a workspace member
+            "pyproject.toml": """
+                [project]
+                name = "app"
+                version = "1.0.0"
+                requires-python = ">=3.10"
+                dependencies = ["alpha"]
+
+                [tool.uv.workspace]
+                members = ["member"]
+                """,
+            "member/pyproject.toml": """
+                [project]
+                name = "member"
+                version = "1.0.0"
+                requires-python = ">=3.10"
+
+                [tool.uv]
+                dev-dependencies = ["gamma"]
+                """,
+        },
+    ],
+    ids=["project-less", "project", "member"],
+)
+def test_legacy_dev_dependencies_stay_a_group(
+    files: dict[str, str], tmp_path: Path, index: Index, cache: Path
+) -> None:
+    root = locked(tmp_path / "p", files, index, cache)
+    scopes = LEGACY_SCOPES
+    if "member/pyproject.toml" in files:
+        scopes = [[*scope, "--package", "member"] for scope in LEGACY_SCOPES]
+    views = assert_uv_agrees(root, tmp_path, cache, scopes, sync=["--no-install-workspace"])
+    with_dev = views[tuple(scopes[1])]
+    assert with_dev.export_code == 0 and "gamma==3.0" in with_dev.export, with_dev
+
+
+# --- path dependencies that are not workspace members -------------------------------------------
+
+PATH_DEPS = {
+    "pyproject.toml": PYPROJECT_HEADER
+    + """
+        [project]
+        name = "app"
+        version = "1.2.3"
+        requires-python = ">=3.10"
+        dependencies = ["alpha", "libx[e]", "liby", "libz"]
+
+        [tool.uv.sources]
+        libx = { path = "libs/x", editable = true }
+        liby = { path = "libs/y" }
+        libz = { path = "libs/z", editable = false }
+        """,
+    "libs/x/pyproject.toml": PYPROJECT_HEADER
+    + """
+        [project]
+        name = "libx"
+        version = "0.4.0"
+        description = "an editable path dependency"
+        requires-python = ">=3.10"
+        dependencies = ["beta"]
+
+        [project.optional-dependencies]
+        e = []
+
+        [dependency-groups]
+        dev = ["gamma"]
+        """,
+    "libs/y/pyproject.toml": PYPROJECT_HEADER
+    + """
+        [project]
+        name = "liby"
+        version = "0.5.0"
+        requires-python = ">=3.10"
+        """,
+    "libs/z/pyproject.toml": PYPROJECT_HEADER
+    + """
+        [project]
+        name = "libz"
+        version = "0.6.0"
+        requires-python = ">=3.10"
+        """,
+}
+
+
+def test_path_dependencies_inside_the_project_are_planned(
+    tmp_path: Path, index: Index, cache: Path
+) -> None:
+    # uv's install plan looks every local package up at its path, even with
+    # --no-install-project; the frozen export used to leave path dependencies out.
+    root = locked(tmp_path / "p", PATH_DEPS, index, cache)
+    for sync in (["--no-install-project"], ["--no-install-workspace"], []):
+        views = assert_uv_agrees(root, tmp_path, cache, [[], ["--all-groups"]], sync=sync)
+        assert views[()].sync_code == 0 and "libx" in views[()].sync, views[()]
+    exported = read_project(tmp_path / "export-frozen")
+    assert {m.path for m in exported.members} == {"libs/x", "libs/y", "libs/z"}
+    skeleton = load(tmp_path / "export-frozen" / "libs/x/pyproject.toml")
+    assert skeleton["project"] == {"name": "libx", "version": "0.0.0", "requires-python": ">=3.10"}
+
+
+def test_path_dependencies_still_need_no_install_local(
+    tmp_path: Path, index: Index, cache: Path
+) -> None:
+    """A real install builds path dependencies, so it needs their source: the download stage
+    skips them with --no-install-local (--no-install-project and --no-install-workspace do
+    not), and then installs what the original does."""
+    root = locked(tmp_path / "p", PATH_DEPS, index, cache)
+    out = export_to(root, tmp_path / "export")
+    warnings = build_export(read_project(root)).warnings
+    assert any("--no-install-local" in w and "libx, liby, libz" in w for w in warnings)
+    dockerfile = lockstrip("dockerfile", root)
+    assert "uv sync --frozen --no-install-local --no-dev" in dockerfile.stdout
+    installed = []
+    for folder in (root, out):
+        result = run_uv(
+            [
+                "sync",
+                "--frozen",
+                "--no-offline",
+                "--default-index",
+                index.url,
+                "--no-install-local",
+            ],
+            folder,
+            cache,
+        )
+        assert result.returncode == 0, result.stderr
+        installed.append(
+            sorted(line for line in result.stderr.splitlines() if line.startswith(" + "))
+        )
+    assert installed[0] == installed[1] == [" + alpha==1.0", " + beta==2.0"]
+
+
+# --- locks with no [[package]] ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "pyproject",
+    [
+        "[dependency-groups]\ndev = []\n",
+        "[tool.uv.workspace]\nmembers = []\n\n[dependency-groups]\nlint = []\n",
+    ],
+    ids=["project-less", "empty-workspace"],
+)
+def test_a_lock_without_packages(pyproject: str, tmp_path: Path, index: Index, cache: Path) -> None:
+    root = locked(tmp_path / "p", {"pyproject.toml": pyproject}, index, cache)
+    assert "package" not in load(root / "uv.lock")  # the shape under test, as uv writes it
+    group = "dev" if "dev" in pyproject else "lint"
+    assert_uv_agrees(root, tmp_path, cache, [[], ["--no-dev"], ["--group", group]])
+    for args in (
+        ["export", root, "--out", tmp_path / "scoped", "--no-dev"],
+        ["check", root, "--out", tmp_path / "scoped"],
+        ["digest", root, "--no-dev"],
+        ["digest", root, "--group", group, "--format", "json"],
+        ["digest", root],
+        ["diff", root, tmp_path / "export-frozen"],
+        ["dockerfile", root],
+    ):
+        result = lockstrip(*args)
+        assert result.returncode == 0, (args, result.stderr)
+    assert "package" not in load(tmp_path / "scoped" / "uv.lock")
