@@ -364,7 +364,7 @@ def test_a_lock_without_packages(pyproject: str, tmp_path: Path, index: Index, c
     assert "package" not in load(root / "uv.lock")  # the shape under test, as uv writes it
     group = "dev" if "dev" in pyproject else "lint"
     assert_uv_agrees(root, tmp_path, cache, [[], ["--no-dev"], ["--group", group]])
-    for args in (
+    commands: list[list[str | Path]] = [
         ["export", root, "--out", tmp_path / "scoped", "--no-dev"],
         ["check", root, "--out", tmp_path / "scoped"],
         ["digest", root, "--no-dev"],
@@ -372,7 +372,8 @@ def test_a_lock_without_packages(pyproject: str, tmp_path: Path, index: Index, c
         ["digest", root],
         ["diff", root, tmp_path / "export-frozen"],
         ["dockerfile", root],
-    ):
+    ]
+    for args in commands:
         result = lockstrip(*args)
         assert result.returncode == 0, (args, result.stderr)
     assert "package" not in load(tmp_path / "scoped" / "uv.lock")
