@@ -19,6 +19,7 @@ from helpers import load, run_uv, tomllib
 from projects import (
     MODES,
     PYPROJECT_HEADER,
+    Dist,
     assert_uv_agrees,
     local_index,
     lock_project,
@@ -62,7 +63,11 @@ PROJECT = {
 
 @pytest.fixture(scope="module")
 def index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Index]:
-    dists = {"alpha": ["1.0", "1.1b1"], "beta": [("2.0", ["alpha"])], "gamma": ["3.0"]}
+    dists: dict[str, list[Dist]] = {
+        "alpha": ["1.0", "1.1b1"],
+        "beta": [("2.0", ["alpha"])],
+        "gamma": ["3.0"],
+    }
     with local_index(tmp_path_factory.mktemp("wheels"), dists, UPLOADED) as served:
         yield served
 
