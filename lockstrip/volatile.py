@@ -236,9 +236,10 @@ TOOL_UV_INSTALL_KEYS: dict[str, str] = {
 #: [tool.uv] settings the frozen view keeps by name only: their entries are specifiers.
 TOOL_UV_NAMES_ONLY = ("dev-dependencies",)
 
-#: [tool.uv] settings a workspace member's (or path dependency's) skeleton keeps: those
-#: `uv sync --frozen --package NAME` reads from the member's own pyproject.
-MEMBER_TOOL_UV_KEYS = ("dev-dependencies", "dependency-groups")
+#: [tool.uv] settings a workspace member's (or path dependency's) skeleton keeps: the
+#: per-group requires-python, which `uv sync --frozen --package NAME --group G` checks. (A
+#: member's legacy dev-dependencies need nothing here: its lock entry names the group.)
+MEMBER_TOOL_UV_KEYS = ("dependency-groups",)
 
 #: Entries of a dependency group that are structure, not specifiers: the frozen view keeps
 #: them where it drops the group's requirements.

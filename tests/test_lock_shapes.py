@@ -377,3 +377,22 @@ def test_a_lock_without_packages(pyproject: str, tmp_path: Path, index: Index, c
         result = lockstrip(*args)
         assert result.returncode == 0, (args, result.stderr)
     assert "package" not in load(tmp_path / "scoped" / "uv.lock")
+
+
+def test_legacy_dev_dependencies_are_kept_by_name_only(
+    tmp_path: Path, index: Index, cache: Path
+) -> None:
+    """A tightened specifier with the same resolution changes neither export nor digest."""
+    roots = [
+        locked(
+            tmp_path / name,
+            {"pyproject.toml": f'[tool.uv]\ndev-dependencies = ["{requirement}"]\n'},
+            index,
+            cache,
+        )
+        for name, requirement in (("a", "gamma"), ("b", "gamma>=3"))
+    ]
+    assert load(roots[0] / "uv.lock") != load(roots[1] / "uv.lock")
+    exports = [build_export(read_project(root)).files for root in roots]
+    assert exports[0] == exports[1]
+    assert "dev-dependencies = []" in exports[0]["pyproject.toml"]
