@@ -69,7 +69,7 @@ LOCAL_SOURCE_KINDS: dict[str, str] = {
 LOCK_KEYS: dict[str, Policy] = {
     "version": Policy(True, True, True, "the format version: uv refuses a lock it cannot read"),
     "revision": Policy(
-        True, True, False, "bumped by uv releases (1 -> 2 -> 3) without a dependency change"
+        True, True, False, "bumped by uv releases (1 -> 2 -> 3 -> 5) without a dependency change"
     ),
     "requires-python": KEEP,
     "resolution-markers": KEEP,
@@ -114,8 +114,15 @@ REQUIREMENT_SPECIFIER = Policy(
     False, True, False, "the specifier as written: the locked package it names is installed"
 )
 
-#: Keys of a local package's table that only validation reads.
+#: Keys of a local package's table (the root, members, path dependencies) that are the
+#: project's own facts, not third-party ones.
 LOCAL_PACKAGE_KEYS: dict[str, Policy] = {
+    "version": Policy(
+        True, True, False, "every release; masked to 0.0.0 where kept (uv requires one)"
+    ),
+    "name": Policy(
+        True, True, False, "a rename; the digest names a local package by its source instead"
+    ),
     "metadata": Policy(
         False,
         True,
@@ -359,21 +366,19 @@ def _strip_package(package: Package, locals: Locals, view: View) -> dict[str, An
                 for name, edges in value.items()
             }
         elif local and key in LOCAL_PACKAGE_KEYS:
-            if LOCAL_PACKAGE_KEYS[key].keeps(view):
-                out[key] = value
-            elif key == "metadata" and isinstance(value, Mapping):
-                kept = {
-                    k: sorted(v) if isinstance(v, list) else v
-                    for k, v in value.items()
-                    if k in LOCAL_METADATA_KEYS and LOCAL_METADATA_KEYS[k].keeps(view)
-                }
-                if kept:
-                    out[key] = kept
-        elif local and key == "version":
-            if view != "digest":
+            if not LOCAL_PACKAGE_KEYS[key].keeps(view):
+                if key == "metadata" and isinstance(value, Mapping):
+                    kept = {
+                        k: sorted(v) if isinstance(v, list) else v
+                        for k, v in value.items()
+                        if k in LOCAL_METADATA_KEYS and LOCAL_METADATA_KEYS[k].keeps(view)
+                    }
+                    if kept:
+                        out[key] = kept
+            elif key == "version":
                 out[key] = MASKED_VERSION
-        elif local and key == "name" and view == "digest":
-            pass  # the digest names a local package by its source, kept below
+            else:
+                out[key] = value
         elif key == "source" and view == "digest":
             out[key] = _registry_spelling(value)
         else:
