@@ -146,14 +146,12 @@ def _dynamic(doc: Mapping[str, Any]) -> list[str]:
 def _warnings(project: Project, mode: Mode) -> list[str]:
     notes = []
     # uv plans an install of a path dependency from its skeleton (the export writes one for
-    # each inside the project), but installing it builds it, which needs its source; and
-    # --no-install-project / --no-install-workspace do not skip path dependencies.
-    path_deps = [m for m in project.members if not m.workspace_member]
-    if path_deps or project.outside:
-        names = ", ".join(sorted([m.name for m in path_deps] + [n for n, _ in project.outside]))
+    # each inside the project), but installing it builds it from its source; an archive is
+    # not in the export at all. --no-install-project and --no-install-workspace skip neither.
+    if project.needs_files:
         notes.append(
-            f"path dependencies that are not workspace members ({names}) are built from their "
-            "source when installed: in the download stage run "
+            f"path dependencies that are not workspace members ({', '.join(project.needs_files)})"
+            " are installed from the project's files: in the download stage run "
             "`uv sync --frozen --no-install-local`"
         )
     if mode != "locked":

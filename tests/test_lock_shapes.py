@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from e2e.index import Index
+from e2e.index import Index, write_wheel
 from helpers import load, run_uv
 from projects import (
     PYPROJECT_HEADER,
@@ -28,6 +28,7 @@ from projects import (
     make_project,
 )
 
+from lockstrip.digest import compute_digest
 from lockstrip.export import build_export
 from lockstrip.project import read_project
 
@@ -137,6 +138,12 @@ def test_extra_names_do_not_follow_their_order(tmp_path: Path, index: Index, cac
     assert load(first / "uv.lock") != load(second / "uv.lock")
     exports = [build_export(read_project(p)).files for p in (first, second)]
     assert exports[0] == exports[1]
+    assert compute_digest(read_project(first)) == compute_digest(read_project(second))
+    # A new extra is a new scope, even with no dependencies: both change.
+    added = EXTRAS["pyproject.toml"].replace("openai = []", "openai = []\n        nlp = []")
+    third = locked(tmp_path / "c", {**EXTRAS, "pyproject.toml": added}, index, cache)
+    assert build_export(read_project(third)).files != exports[0]
+    assert compute_digest(read_project(third)) != compute_digest(read_project(first))
 
 
 # --- groups that include groups ----------------------------------------------------------------
@@ -346,6 +353,39 @@ def test_path_dependencies_still_need_no_install_local(
             sorted(line for line in result.stderr.splitlines() if line.startswith(" + "))
         )
     assert installed[0] == installed[1] == [" + alpha==1.0", " + beta==2.0"]
+
+
+def test_path_archives_are_skipped_in_the_download_stage(
+    tmp_path: Path, index: Index, cache: Path
+) -> None:
+    """A wheel in the project's tree (`{ path = "dist/x.whl" }`) is not in the export: uv
+    cannot plan its install there, so the download stage must skip it as a local package,
+    and lockstrip says so (`export` warns, `dockerfile` passes --no-install-local)."""
+    root = make_project(
+        tmp_path / "p",
+        {
+            "pyproject.toml": """
+                [project]
+                name = "app"
+                version = "1.0.0"
+                requires-python = ">=3.10"
+                dependencies = ["alpha", "vend"]
+
+                [tool.uv.sources]
+                vend = { path = "dist/vend-1.0-py3-none-any.whl" }
+                """
+        },
+    )
+    (root / "dist").mkdir()
+    write_wheel(root / "dist", "vend", "1.0")
+    lock_project(root, index.url, cache)
+    views = assert_uv_agrees(
+        root, tmp_path, cache, [[], ["--all-groups"]], sync=["--no-install-local"]
+    )
+    assert views[()].sync_code == 0 and "alpha" in views[()].sync and "vend" not in views[()].sync
+    warnings = build_export(read_project(root)).warnings
+    assert any("(vend)" in w and "--no-install-local" in w for w in warnings), warnings
+    assert "uv sync --frozen --no-install-local --no-dev" in lockstrip("dockerfile", root).stdout
 
 
 # --- locks with no [[package]] ------------------------------------------------------------------
