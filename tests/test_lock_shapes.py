@@ -320,6 +320,10 @@ def test_path_dependencies_inside_the_project_are_planned(
     assert {m.path for m in exported.members} == {"libs/x", "libs/y", "libs/z"}
     skeleton = load(tmp_path / "export-frozen" / "libs/x/pyproject.toml")
     assert skeleton["project"] == {"name": "libx", "version": "0.0.0", "requires-python": ">=3.10"}
+    # Their metadata is static, so uv validates the locked export without building them.
+    assert run_uv(["lock", "--check"], root, cache).returncode == 0
+    check = run_uv(["lock", "--check"], tmp_path / "export-locked", cache)
+    assert check.returncode == 0, check.stderr
 
 
 def test_path_dependencies_still_need_no_install_local(
