@@ -359,6 +359,54 @@ def test_path_dependencies_still_need_no_install_local(
     assert installed[0] == installed[1] == [" + alpha==1.0", " + beta==2.0"]
 
 
+def test_virtual_path_dependencies_are_never_built(
+    tmp_path: Path, index: Index, cache: Path
+) -> None:
+    """A path dependency with `package = false` is not installed, only its dependencies:
+    the download stage needs no --no-install-local for it, and installs what the original
+    does."""
+    root = locked(
+        tmp_path / "p",
+        {
+            "pyproject.toml": """
+                [project]
+                name = "app"
+                version = "1.0.0"
+                requires-python = ">=3.10"
+                dependencies = ["alpha", "libv"]
+
+                [tool.uv.sources]
+                libv = { path = "libs/v" }
+                """,
+            "libs/v/pyproject.toml": """
+                [project]
+                name = "libv"
+                version = "0.4.0"
+                requires-python = ">=3.10"
+                dependencies = ["gamma"]
+
+                [tool.uv]
+                package = false
+                """,
+        },
+        index,
+        cache,
+    )
+    assert '{ virtual = "libs/v" }' in (root / "uv.lock").read_text()
+    assert_uv_agrees(root, tmp_path, cache, [[]], sync=["--no-install-project"])
+    assert build_export(read_project(root)).warnings == ()
+    assert "uv sync --frozen --no-install-project --no-dev" in lockstrip("dockerfile", root).stdout
+    installed = []
+    for folder in (root, tmp_path / "export-frozen"):
+        args = ["sync", "--frozen", "--no-offline", "--default-index", index.url]
+        result = run_uv([*args, "--no-install-project"], folder, cache)
+        assert result.returncode == 0, result.stderr
+        installed.append(
+            sorted(line for line in result.stderr.splitlines() if line.startswith(" + "))
+        )
+    assert installed[0] == installed[1] == [" + alpha==1.0", " + gamma==3.0"]
+
+
 def test_path_archives_are_skipped_in_the_download_stage(
     tmp_path: Path, index: Index, cache: Path
 ) -> None:
