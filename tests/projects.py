@@ -142,6 +142,7 @@ class UvView(NamedTuple):
     sync: str  # the plan, or the error
 
 
+_DURATION = re.compile(r" in [0-9.]+m?s\b")
 _NOISE = re.compile(r"(Using|Would create|Resolved|Audited|Would use|Discovered) |warning: ")
 
 
@@ -171,6 +172,7 @@ def uv_view(
 
     def clean(text: str) -> str:
         text = text.replace(str(project.resolve()), "<project>").replace(str(project), "<project>")
+        text = _DURATION.sub(" in <time>", text)
         return "\n".join(line for line in text.splitlines() if not _NOISE.match(line))
 
     return UvView(
@@ -204,5 +206,6 @@ def assert_uv_agrees(
     for mode in modes:
         out = export_to(project, work / f"export-{mode}", mode)
         for scope, view in expected.items():
-            assert uv_view(out, cache, scope, sync) == view, f"--mode {mode}, scope {scope}"
+            got = uv_view(out, cache, scope, sync)
+            assert got == view, f"--mode {mode}, scope {scope}:\n{got}\n!= original\n{view}"
     return expected
