@@ -126,7 +126,12 @@ def build_export(
     # Every local package inside the project, workspace member or path dependency: uv's
     # install plan looks each one up at its path, even where it will not be installed.
     for member in project.members:
-        doc = strip_member_pyproject(project.member_pyproject(member), mode, name=member.name)
+        rel = f"{member.path}/pyproject.toml"
+        if mode == "frozen" and not member.workspace_member and project.files.read(rel) is None:
+            source: Mapping[str, Any] = {}  # a setup.py path dependency: the lock names it
+        else:
+            source = project.member_pyproject(member)
+        doc = strip_member_pyproject(source, mode, name=member.name)
         files[f"{member.path}/pyproject.toml"] = header(mode, options) + render_pyproject(doc)
     files["uv.lock"] = render_lock(lock)
     if requirements:

@@ -326,6 +326,21 @@ def test_path_dependencies_inside_the_project_are_planned(
     assert check.returncode == 0, check.stderr
 
 
+def test_a_path_dependency_without_pyproject(tmp_path: Path, index: Index, cache: Path) -> None:
+    """A setup.py path dependency has no pyproject.toml to strip: its skeleton comes from the
+    lock. (Locked here with a pyproject, then turned into a setup.py project: building one
+    for real would need setuptools, which the test index does not serve.)"""
+    root = locked(tmp_path / "p", PATH_DEPS, index, cache)
+    (root / "libs/y/pyproject.toml").unlink()
+    (root / "libs/y/setup.py").write_text("from setuptools import setup\nsetup(name='liby')\n")
+    views = assert_uv_agrees(
+        root, tmp_path, cache, [[]], sync=["--no-install-project"], modes=["frozen"]
+    )
+    assert views[()].sync_code == 0 and "liby" in views[()].sync, views[()]
+    skeleton = load(tmp_path / "export-frozen" / "libs/y/pyproject.toml")
+    assert skeleton == {"project": {"name": "liby", "version": "0.0.0"}}
+
+
 def test_path_dependencies_still_need_no_install_local(
     tmp_path: Path, index: Index, cache: Path
 ) -> None:
