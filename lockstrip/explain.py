@@ -88,6 +88,8 @@ def _edges(package: Mapping[str, Any], names: Mapping[str, str]) -> dict[str, fr
     edges = {"dependencies": package.get("dependencies", [])}
     for extra, deps in package.get("optional-dependencies", {}).items():
         edges[f"extra {extra}"] = deps
+    for extra in package.get("metadata", {}).get("provides-extras", ()):
+        edges.setdefault(f"extra {extra}", [])  # an extra with no dependencies
     for group, deps in package.get("dev-dependencies", {}).items():
         edges[f"group {group}"] = deps
     return {key: frozenset(_edge_text(e, names) for e in deps) for key, deps in edges.items()}

@@ -144,6 +144,7 @@ def test_extra_names_do_not_follow_their_order(tmp_path: Path, index: Index, cac
     third = locked(tmp_path / "c", {**EXTRAS, "pyproject.toml": added}, index, cache)
     assert build_export(read_project(third)).files != exports[0]
     assert compute_digest(read_project(third)) != compute_digest(read_project(first))
+    assert "app: extra nlp added" in lockstrip("diff", first, third).stdout
 
 
 # --- groups that include groups ----------------------------------------------------------------
