@@ -19,6 +19,7 @@ import pytest
 from e2e.index import Index, write_wheel
 from helpers import load, run_uv
 from projects import (
+    MODES,
     PYPROJECT_HEADER,
     Dist,
     assert_uv_agrees,
@@ -325,6 +326,21 @@ def test_path_dependencies_inside_the_project_are_planned(
     assert run_uv(["lock", "--check"], root, cache).returncode == 0
     check = run_uv(["lock", "--check"], tmp_path / "export-locked", cache)
     assert check.returncode == 0, check.stderr
+
+
+def test_a_path_dependency_version_bump_changes_nothing(
+    tmp_path: Path, index: Index, cache: Path
+) -> None:
+    root = locked(tmp_path / "p", PATH_DEPS, index, cache)
+    before = {mode: build_export(read_project(root), mode).files for mode in MODES}
+    digest = compute_digest(read_project(root))
+    for rel, old, new in (("libs/x", "0.4.0", "0.4.1"), ("libs/y", "0.5.0", "1.0.0")):
+        pyproject = root / rel / "pyproject.toml"
+        pyproject.write_text(pyproject.read_text().replace(old, new))
+    lock_project(root, index.url, cache)
+    assert 'version = "0.4.1"' in (root / "uv.lock").read_text()
+    assert {mode: build_export(read_project(root), mode).files for mode in MODES} == before
+    assert compute_digest(read_project(root)) == digest
 
 
 def test_a_path_dependency_without_pyproject(tmp_path: Path, index: Index, cache: Path) -> None:
