@@ -133,14 +133,21 @@ LOCAL_PACKAGE_KEYS: dict[str, Policy] = {
 }
 
 #: Keys of a local package's `[package.metadata]` that a view keeps even where it drops the
-#: table (the table comes back holding only them).
+#: table (the table comes back holding only them, as names: see `_names`).
 LOCAL_METADATA_KEYS: dict[str, Policy] = {
     "provides-extras": Policy(
         True,
         True,
         True,
         "the extra names: `uv sync --frozen --extra X` refuses an extra missing here, even "
-        "one with no dependencies (which leaves no edge in the lock); sorted outside locked",
+        "one with no dependencies (which leaves no edge in the lock)",
+    ),
+    "requires-dev": Policy(
+        True,
+        True,
+        True,
+        "the group names: `uv sync --frozen --group G` refuses a group missing here, even one "
+        "whose requirements are all outside the lock's environments (no edge in the lock)",
     ),
 }
 
@@ -369,7 +376,7 @@ def _strip_package(package: Package, locals: Locals, view: View) -> dict[str, An
             if not LOCAL_PACKAGE_KEYS[key].keeps(view):
                 if key == "metadata" and isinstance(value, Mapping):
                     kept = {
-                        k: sorted(v) if isinstance(v, list) else v
+                        k: _names(v)
                         for k, v in value.items()
                         if k in LOCAL_METADATA_KEYS and LOCAL_METADATA_KEYS[k].keeps(view)
                     }
@@ -384,6 +391,16 @@ def _strip_package(package: Package, locals: Locals, view: View) -> dict[str, An
         else:
             out[key] = value
     return out
+
+
+def _names(value: Any) -> Any:
+    """The names a list or table holds, in a canonical order: a list sorted, a table's keys
+    with empty lists (its specifiers are what only validation reads)."""
+    if isinstance(value, list):
+        return sorted(value)
+    if isinstance(value, Mapping):
+        return {name: [] for name in sorted(value)}
+    return value
 
 
 def _registry_spelling(source: Mapping[str, Any]) -> Any:

@@ -148,6 +148,56 @@ def test_extra_names_do_not_follow_their_order(tmp_path: Path, index: Index, cac
     assert "app: extra nlp added" in lockstrip("diff", first, third).stdout
 
 
+def test_groups_and_extras_with_no_edges_stay_selectable(
+    tmp_path: Path, index: Index, cache: Path
+) -> None:
+    # A group that is empty, or whose requirements all fall outside the lock's environments,
+    # leaves no edge in the lock: only `[package.metadata.requires-dev]` names it there.
+    body = """
+        requires-python = ">=3.10"
+        dependencies = ["alpha"]
+
+        [project.optional-dependencies]
+        elsewhere = ["gamma; sys_platform == 'nosuchos'"]
+
+        [dependency-groups]
+        empty = []
+        elsewhere = ["gamma; sys_platform == 'nosuchos'"]
+        """
+    root = locked(
+        tmp_path / "p",
+        {
+            "pyproject.toml": PYPROJECT_HEADER
+            + '[project]\nname = "app"\nversion = "1.0"\n'
+            + body
+            + f"""
+        [tool.uv]
+        environments = ["sys_platform == '{sys.platform}'"]
+
+        [tool.uv.workspace]
+        members = ["member"]
+        """,
+            "member/pyproject.toml": PYPROJECT_HEADER
+            + '[project]\nname = "member"\nversion = "1.0"\n'
+            + body,
+        },
+        index,
+        cache,
+    )
+    scopes = [
+        ["--group", "empty"],
+        ["--group", "elsewhere"],
+        ["--extra", "elsewhere"],
+        ["--package", "member", "--group", "empty"],
+        ["--package", "member", "--group", "elsewhere"],
+        ["--package", "member", "--extra", "elsewhere"],
+        ["--group", "nosuch"],
+    ]
+    views = assert_uv_agrees(root, tmp_path, cache, scopes, sync=["--no-install-workspace"])
+    assert all(views[tuple(scope)].export_code == 0 for scope in scopes[:-1]), views
+    assert views[("--group", "nosuch")].export_code == 2
+
+
 # --- groups that include groups ----------------------------------------------------------------
 
 
