@@ -196,6 +196,17 @@ def test_groups_and_extras_with_no_edges_stay_selectable(
     views = assert_uv_agrees(root, tmp_path, cache, scopes, sync=["--no-install-workspace"])
     assert all(views[tuple(scope)].export_code == 0 for scope in scopes[:-1]), views
     assert views[("--group", "nosuch")].export_code == 2
+    # Another empty group: a new scope, which the digest and `diff` see.
+    added = (root / "pyproject.toml").read_text().replace("empty = []", "empty = []\nanother = []")
+    member = (root / "member/pyproject.toml").read_text()
+    other = locked(
+        tmp_path / "other",
+        {"pyproject.toml": added, "member/pyproject.toml": member},
+        index,
+        cache,
+    )
+    assert compute_digest(read_project(other)) != compute_digest(read_project(root))
+    assert "app: group another added" in lockstrip("diff", root, other).stdout
 
 
 # --- groups that include groups ----------------------------------------------------------------
