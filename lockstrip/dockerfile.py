@@ -488,7 +488,7 @@ def _requirement_name(requirement: str) -> str:
 
 def _skip_local_flag(project: Project) -> str:
     """The `uv sync` option that leaves the project's own packages out of the download."""
-    if project.outside or any(not member.workspace_member for member in project.members):
+    if project.needs_files:
         return "--no-install-local"  # path dependencies need their source: the final stage
     return "--no-install-workspace" if project.lock.members else "--no-install-project"
 

@@ -88,6 +88,12 @@ def _edges(package: Mapping[str, Any], names: Mapping[str, str]) -> dict[str, fr
     edges = {"dependencies": package.get("dependencies", [])}
     for extra, deps in package.get("optional-dependencies", {}).items():
         edges[f"extra {extra}"] = deps
+    # Extras and groups with no dependencies (in the lock's environments) have no edges.
+    metadata = package.get("metadata", {})
+    for extra in metadata.get("provides-extras", ()):
+        edges.setdefault(f"extra {extra}", [])
+    for group in metadata.get("requires-dev", {}):
+        edges.setdefault(f"group {group}", [])
     for group, deps in package.get("dev-dependencies", {}).items():
         edges[f"group {group}"] = deps
     return {key: frozenset(_edge_text(e, names) for e in deps) for key, deps in edges.items()}

@@ -18,6 +18,7 @@ from lockstrip.project import Project
 from lockstrip.render_lock import render_lock
 from lockstrip.render_pyproject import render_pyproject
 from lockstrip.volatile import (
+    LOCAL_SOURCE_KINDS,
     keep_groups,
     strip_lock,
     strip_member_pyproject,
@@ -111,9 +112,7 @@ def build_export(
     """
     options: list[str] = []
     lock = strip_lock(project.lock, project.locals, mode)
-    members = (
-        project.members if mode == "locked" else [m for m in project.members if m.workspace_member]
-    )
+    members = list(project.members)
     groups: dict[str | None, set[str]] | None = None  # None: every group name stays
     if scope is not None or target is not None:
         from lockstrip.scope import Scope, export_lock, group_names, select, target_args
@@ -127,8 +126,11 @@ def build_export(
         scope = scope or Scope()
         selection = select(project, scope, target.environment() if target else None)
         lock = export_lock(lock, project, selection, target)
-        local = {"editable", "virtual"}
-        kept = {table["name"] for table in lock["package"] if local & table["source"].keys()}
+        kept = {
+            table["name"]
+            for table in lock["package"]
+            if LOCAL_SOURCE_KINDS.keys() & table["source"].keys()
+        }
         members = [member for member in members if member.name in kept]
         groups = group_names(project, scope, selection)
         options = scope.to_args() + target_args(target)
@@ -141,8 +143,15 @@ def build_export(
     if groups is not None:
         stripped = keep_groups(stripped, groups[None])
     files = {"pyproject.toml": header(mode, options) + render_pyproject(stripped)}
+    # Every local package inside the project, workspace member or path dependency: uv's
+    # install plan looks each one up at its path, even where it will not be installed.
     for member in members:
-        doc = strip_member_pyproject(project.member_pyproject(member), mode, name=member.name)
+        rel = f"{member.path}/pyproject.toml"
+        if mode == "frozen" and not member.workspace_member and project.files.read(rel) is None:
+            source: Mapping[str, Any] = {}  # a setup.py path dependency: the lock names it
+        else:
+            source = project.member_pyproject(member)
+        doc = strip_member_pyproject(source, mode, name=member.name)
         if groups is not None:
             doc = keep_groups(doc, groups.get(member.name, set()))
         files[f"{member.path}/pyproject.toml"] = header(mode, options) + render_pyproject(doc)
@@ -163,12 +172,14 @@ def _dynamic(doc: Mapping[str, Any]) -> list[str]:
 
 def _warnings(project: Project, mode: Mode) -> list[str]:
     notes = []
-    path_deps = [m for m in project.members if not m.workspace_member]
-    if path_deps or project.outside:
-        names = ", ".join(sorted([m.name for m in path_deps] + [n for n, _ in project.outside]))
+    # uv plans an install of a path dependency from its skeleton (the export writes one for
+    # each inside the project), but installing it builds it from its source; an archive is
+    # not in the export at all. --no-install-project and --no-install-workspace skip neither.
+    if project.needs_files:
         notes.append(
-            f"path dependencies that are not workspace members ({names}) need their source to "
-            "install: in the download stage run `uv sync --frozen --no-install-local`"
+            f"path dependencies that are not workspace members ({', '.join(project.needs_files)})"
+            " are installed from the project's files: in the download stage run "
+            "`uv sync --frozen --no-install-local`"
         )
     if mode != "locked":
         return notes

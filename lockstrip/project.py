@@ -93,6 +93,19 @@ class Project(NamedTuple):
             return str(project["name"])
         return None
 
+    @property
+    def needs_files(self) -> tuple[str, ...]:
+        """Packages whose install reads the project's files beyond what an export carries,
+        sorted: path dependencies that are not workspace members (built from their source;
+        a virtual one, `package = false`, is never built), local packages outside the
+        project, and archives (`{ path = "dist/x.whl" }`). A download stage skips them with
+        `uv sync --frozen --no-install-local`."""
+        built = [m.name for m in self.members if not m.workspace_member]
+        built += [name for name, _ in self.outside]
+        names = [name for name in built if self.locals.by_name[name].kind != "virtual"]
+        names += [p.name for p in self.lock.packages if p.source.kind == "path"]
+        return tuple(sorted(set(names)))
+
     def member_pyproject(self, member: Member) -> Mapping[str, Any]:
         return _load_pyproject(self.files, f"{member.path}/pyproject.toml")
 

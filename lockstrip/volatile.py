@@ -74,7 +74,7 @@ LOCAL_SOURCE_KINDS: dict[str, str] = {
 LOCK_KEYS: dict[str, Policy] = {
     "version": Policy(True, True, True, "the format version: uv refuses a lock it cannot read"),
     "revision": Policy(
-        True, True, False, "bumped by uv releases (1 -> 2 -> 3) without a dependency change"
+        True, True, False, "bumped by uv releases (1 -> 2 -> 3 -> 5) without a dependency change"
     ),
     "requires-python": KEEP,
     "resolution-markers": KEEP,
@@ -119,14 +119,40 @@ REQUIREMENT_SPECIFIER = Policy(
     False, True, False, "the specifier as written: the locked package it names is installed"
 )
 
-#: Keys of a local package's table that only validation reads.
+#: Keys of a local package's table (the root, members, path dependencies) that are the
+#: project's own facts, not third-party ones.
 LOCAL_PACKAGE_KEYS: dict[str, Policy] = {
+    "version": Policy(
+        True, True, False, "every release; masked to 0.0.0 where kept (uv requires one)"
+    ),
+    "name": Policy(
+        True, True, False, "a rename; the digest names a local package by its source instead"
+    ),
     "metadata": Policy(
         False,
         True,
         False,
         "the specifiers as written (`>=1.2,<2`): `uv lock --check` compares them, the "
         "resolved edges above them decide what is installed",
+    ),
+}
+
+#: Keys of a local package's `[package.metadata]` that a view keeps even where it drops the
+#: table (the table comes back holding only them, as names: see `_names`).
+LOCAL_METADATA_KEYS: dict[str, Policy] = {
+    "provides-extras": Policy(
+        True,
+        True,
+        True,
+        "the extra names: `uv sync --frozen --extra X` refuses an extra missing here, even "
+        "one with no dependencies (which leaves no edge in the lock)",
+    ),
+    "requires-dev": Policy(
+        True,
+        True,
+        True,
+        "the group names: `uv sync --frozen --group G` refuses a group missing here, even one "
+        "whose requirements are all outside the lock's environments (no edge in the lock)",
     ),
 }
 
@@ -227,6 +253,10 @@ PYPROJECT_TABLES: dict[str, Policy] = {
 #: The rest (exclude-newer, resolution, constraint-dependencies, sources, ...) only feed a
 #: new resolution or `--locked` validation, which the final stage runs on the real files.
 TOOL_UV_INSTALL_KEYS: dict[str, str] = {
+    "dev-dependencies": (
+        "the legacy `dev` group: `--group dev`, `--no-dev` and the default groups must find "
+        "it; kept as a name (an empty list), like [dependency-groups]"
+    ),
     "workspace": (
         "which folders are members: --package and --all-packages read it; the frozen view "
         "lists them explicitly, from the lock, so glob and exclude edits that keep the same "
@@ -258,6 +288,23 @@ TOOL_UV_INSTALL_KEYS: dict[str, str] = {
     "config-settings-package": "how sdists are built during the install",
     "compile-bytecode": "what the install writes",
     "link-mode": "how the install writes files",
+}
+
+#: [tool.uv] settings the frozen view keeps by name only: their entries are specifiers.
+TOOL_UV_NAMES_ONLY = ("dev-dependencies",)
+
+#: [tool.uv] settings a workspace member's (or path dependency's) skeleton keeps: the
+#: per-group requires-python, which `uv sync --frozen --package NAME --group G` checks. (A
+#: member's legacy dev-dependencies need nothing here: its lock entry names the group.)
+MEMBER_TOOL_UV_KEYS = ("dependency-groups",)
+
+#: Entries of a dependency group that are structure, not specifiers: the frozen view keeps
+#: them where it drops the group's requirements.
+GROUP_STRUCTURE_KEYS: dict[str, str] = {
+    "include-group": (
+        "the including group installs the included one's packages and is held to its "
+        "per-group requires-python ([tool.uv.dependency-groups]), which uv checks"
+    ),
 }
 
 #: [tool.uv] settings that decide the installed third-party set itself (the digest's share).
@@ -332,6 +379,9 @@ def strip_lock(lock: Lock, locals: Locals, view: View) -> dict[str, Any]:
             out[key] = value  # unknown to this release: kept (see the module docstring)
     if view == "digest" and "conflicts" in out:
         out["conflicts"] = _anonymize_conflicts_and_names(out["conflicts"], locals)
+    # Every view has a package list: uv writes no [[package]] at all for a project-less
+    # root whose groups are empty, and readers of a view should not have to know that.
+    out.setdefault("package", [])
     return out
 
 
@@ -366,13 +416,19 @@ def _strip_package(package: Package, locals: Locals, view: View) -> dict[str, An
                 for name, edges in value.items()
             }
         elif local and key in LOCAL_PACKAGE_KEYS:
-            if LOCAL_PACKAGE_KEYS[key].keeps(view):
-                out[key] = value
-        elif local and key == "version":
-            if view != "digest":
+            if not LOCAL_PACKAGE_KEYS[key].keeps(view):
+                if key == "metadata" and isinstance(value, Mapping):
+                    kept = {
+                        k: _names(v)
+                        for k, v in value.items()
+                        if k in LOCAL_METADATA_KEYS and LOCAL_METADATA_KEYS[k].keeps(view)
+                    }
+                    if kept:
+                        out[key] = kept
+            elif key == "version":
                 out[key] = MASKED_VERSION
-        elif local and key == "name" and view == "digest":
-            pass  # the digest names a local package by its source, kept below
+            else:
+                out[key] = value
         elif key == "source" and view == "digest":
             out[key] = _registry_spelling(value)
         else:
@@ -401,6 +457,16 @@ def registry_spelling(package: Mapping[str, Any]) -> dict[str, Any]:
         if key in out:
             out[key] = {name: edges(table) for name, table in out[key].items()}
     return out
+
+
+def _names(value: Any) -> Any:
+    """The names a list or table holds, in a canonical order: a list sorted, a table's keys
+    with empty lists (its specifiers are what only validation reads)."""
+    if isinstance(value, list):
+        return sorted(value)
+    if isinstance(value, Mapping):
+        return {name: [] for name in sorted(value)}
+    return value
 
 
 def _registry_spelling(source: Mapping[str, Any]) -> Any:
@@ -476,7 +542,7 @@ def strip_root_pyproject(
             out["tool"] = {"uv": dict(tool_uv)}
         else:
             keys = TOOL_UV_INSTALL_KEYS if view == "frozen" else TOOL_UV_DIGEST_KEYS
-            kept = {k: v for k, v in tool_uv.items() if k in keys}
+            kept = _tool_uv(tool_uv, keys)
             if "workspace" in kept:
                 kept["workspace"] = {"members": sorted(members)}
             if kept:
@@ -484,13 +550,19 @@ def strip_root_pyproject(
     return out
 
 
+def _tool_uv(tool_uv: Mapping[str, Any], keys: Sequence[str] | Mapping[str, str]) -> dict[str, Any]:
+    """The [tool.uv] settings among `keys`, those of TOOL_UV_NAMES_ONLY emptied."""
+    return {k: [] if k in TOOL_UV_NAMES_ONLY else v for k, v in tool_uv.items() if k in keys}
+
+
 def strip_member_pyproject(doc: Mapping[str, Any], view: View, *, name: str) -> dict[str, Any]:
-    """A workspace member's pyproject: what uv validates (locked), else a skeleton.
+    """A local package's pyproject (a workspace member or an in-tree path dependency): what
+    uv validates (locked), else a skeleton.
 
     The skeleton is the name, the masked version (`uv sync --frozen --package NAME` rejects
     a member with neither a version nor a dynamic one), requires-python (uv refuses an
-    interpreter that any member excludes) and the group names (`--package NAME --all-groups`
-    takes them from the member's own pyproject).
+    interpreter that any member excludes), the groups' names and structure (`--package NAME
+    --all-groups` takes them from the member's own pyproject) and MEMBER_TOOL_UV_KEYS.
     """
     if view == "locked":
         return strip_root_pyproject(doc, view, lock_name=name)
@@ -502,6 +574,11 @@ def strip_member_pyproject(doc: Mapping[str, Any], view: View, *, name: str) -> 
     groups = doc.get("dependency-groups")
     if isinstance(groups, Mapping):
         out["dependency-groups"] = _group_names(groups)
+    tool_uv = doc.get("tool", {}).get("uv")
+    if isinstance(tool_uv, Mapping):
+        kept = _tool_uv(tool_uv, MEMBER_TOOL_UV_KEYS)
+        if kept:
+            out["tool"] = {"uv": kept}
     return out
 
 
@@ -535,8 +612,18 @@ def keep_groups(doc: Mapping[str, Any], names: set[str]) -> dict[str, Any]:
 
 
 def _group_names(groups: Mapping[str, Any]) -> dict[str, list[Any]]:
-    """Groups with their names only: the lock's edges say what each one installs."""
-    return {group: [] for group in groups}
+    """Groups with their names and GROUP_STRUCTURE_KEYS entries only: the lock's edges say
+    what each one installs."""
+    return {
+        group: [
+            entry
+            for entry in entries
+            if isinstance(entry, Mapping) and entry.keys() & GROUP_STRUCTURE_KEYS.keys()
+        ]
+        if isinstance(entries, list)
+        else []
+        for group, entries in groups.items()
+    }
 
 
 def _strip_project(project: Mapping[str, Any], view: View, lock_name: str | None) -> dict[str, Any]:

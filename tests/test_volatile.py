@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import re
 from pathlib import Path
 
 import pytest
@@ -88,9 +89,102 @@ def test_frozen_export_drops_what_only_validation_reads() -> None:
     files = build_export(read_project(FIXTURES / "crewAIInc__crewAI")).files
     lock = tomllib.loads(files["uv.lock"])
     assert "options" not in lock
-    assert all("metadata" not in p for p in lock["package"] if "editable" in p["source"])
+    local = [p for p in lock["package"] if "editable" in p["source"]]
+    # Only the extra names stay: `--extra X` must find them.
+    assert all(set(p.get("metadata", {})) <= {"provides-extras"} for p in local)
+    assert any("provides-extras" in p.get("metadata", {}) for p in local)
     assert "upload-time" not in files["uv.lock"]
     locked = tomllib.loads(
         build_export(read_project(FIXTURES / "crewAIInc__crewAI"), "locked").files["uv.lock"]
     )
     assert "options" in locked
+
+
+# --- README's "What is stripped" table follows the tables above -------------------------------
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+Views = tuple[bool, bool, bool]  # kept by the frozen, locked and digest views
+
+
+def readme_rows() -> list[tuple[str, list[str], Views]]:
+    """(where, the backticked names of the field column, the views that keep it)."""
+    text = README.read_text(encoding="utf-8")
+    start = text.index("## What is stripped, and why")
+    rows: list[tuple[str, list[str], Views]] = []
+    for line in text[start:].splitlines():
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        if len(cells) != 6 or cells[0] in ("where", "---"):
+            if rows and not line.startswith("|"):
+                break
+            continue
+        where, field, _why, *views = cells
+        names = re.findall(r"`([^`]+)`", field)
+        kept = tuple(not view.startswith("out") for view in views)
+        rows.append((where, names, (kept[0], kept[1], kept[2])))
+    return rows
+
+
+def code_views(where: str, name: str) -> Views | None:
+    """What volatile.py decides for `name` in README's `where`, or None if no table has it."""
+    policy: volatile.Policy | None = None
+    if where == "pyproject [tool.uv]":
+        install = name in volatile.TOOL_UV_INSTALL_KEYS
+        return install, True, name in volatile.TOOL_UV_DIGEST_KEYS
+    if where == "pyproject":
+        if name.startswith("[project] "):
+            policy = volatile.PROJECT_KEYS.get(name.removeprefix("[project] "))
+        elif name.startswith("["):
+            policy = volatile.PYPROJECT_TABLES.get(name.strip("[]"))
+        else:
+            policy = volatile.PROJECT_KEYS.get(name)
+    elif where == "uv.lock":
+        policy = volatile.LOCK_KEYS.get(name.strip("[]"))
+    elif where == "uv.lock [manifest]":
+        policy = volatile.MANIFEST_KEYS.get(name)
+    elif where == "uv.lock local package":
+        key = name.strip("[]").removeprefix("package.")
+        policy = volatile.LOCAL_PACKAGE_KEYS.get(key) or volatile.LOCAL_METADATA_KEYS.get(key)
+    elif where == "uv.lock artifact" and name in volatile.ARTIFACT_VOLATILE_KEYS:
+        return False, False, False
+    return None if policy is None else (policy.frozen, policy.locked, policy.digest)
+
+
+def test_readme_table_says_what_the_code_does() -> None:
+    rows = readme_rows()
+    checked = 0
+    for where, names, views in rows:
+        for name in names:
+            decided = code_views(where, name)
+            if decided is not None:
+                assert decided == views, f"README row {where} | {name}: code keeps {decided}"
+                checked += 1
+    assert checked >= 20
+
+
+def test_every_rule_that_drops_a_field_is_in_the_readme() -> None:
+    rows = readme_rows()
+    listed = {(where, name) for where, names, _ in rows for name in names}
+    expected: set[tuple[str, str]] = set()
+    for where, table in (
+        ("uv.lock", {f"[{k}]" if k == "options" else k: v for k, v in volatile.LOCK_KEYS.items()}),
+        ("uv.lock [manifest]", volatile.MANIFEST_KEYS),
+        ("uv.lock local package", volatile.LOCAL_PACKAGE_KEYS),
+        ("pyproject", {f"[project] {k}": v for k, v in volatile.PROJECT_KEYS.items()}),
+        ("pyproject", {f"[{k}]": v for k, v in volatile.PYPROJECT_TABLES.items()}),
+    ):
+        for key, policy in table.items():
+            if not (policy.frozen and policy.locked and policy.digest):
+                expected.add((where, key))
+    expected |= {("uv.lock artifact", key) for key in volatile.ARTIFACT_VOLATILE_KEYS}
+    expected |= {("pyproject [tool.uv]", key) for key in volatile.TOOL_UV_NAMES_ONLY}
+    aliases = {
+        ("uv.lock local package", "metadata"): "[package.metadata]",
+        ("pyproject", "[project] dependencies"): "dependencies",
+        ("pyproject", "[project] optional-dependencies"): "optional-dependencies",
+    }
+    missing = {
+        (where, key)
+        for where, key in expected
+        if (where, aliases.get((where, key), key)) not in listed
+    }
+    assert not missing, f"rules missing from README's table: {sorted(missing)}"

@@ -260,21 +260,23 @@ def test_switching_projects_removes_what_no_longer_belongs(
     assert leftovers(out) == []
 
 
-def test_a_member_dropped_from_the_workspace_leaves_the_export(
+def test_a_member_that_moves_leaves_its_old_place_in_the_export(
     workspace: Path, tmp_path: Path, cli: Cli
 ) -> None:
     out = tmp_path / "out"
     export_ok(cli, workspace, out)
     assert (out / "src" / "mcp-types" / "pyproject.toml").is_file()
+    (workspace / "src" / "mcp-types").rename(workspace / "types")
     lock = workspace / "uv.lock"
     text = lock.read_text(encoding="utf-8")
-    lock.write_text(text.replace('    "mcp-types",\n]', "]"), encoding="utf-8")
+    lock.write_text(text.replace('"src/mcp-types"', '"types"'), encoding="utf-8")
 
     export_ok(cli, workspace, out)
 
     assert not (out / "src" / "mcp-types").exists()
     assert not (out / "src").exists()
-    assert len(snapshot(out)) == 17
+    assert (out / "types" / "pyproject.toml").is_file()
+    assert len(snapshot(out)) == 18
 
 
 @pytest.mark.parametrize("mode", ["frozen", "locked"])

@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import html
+import json
 import re
 import shutil
 import threading
@@ -33,6 +34,7 @@ _EPOCH = (2020, 1, 1, 0, 0, 0)
 #: fresh for 10 minutes, a file forever.
 _PAGE_CACHING = "max-age=600, public"
 _FILE_CACHING = "max-age=365000000, immutable, public"
+_JSON = "application/vnd.pypi.simple.v1+json"
 
 
 def _normalize(name: str) -> str:
@@ -82,9 +84,12 @@ def write_wheel(
 class Index:
     """The served folder, its URL, and a count of the requests served so far."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, upload_time: str | None = None) -> None:
         self.folder = folder
         self.url = ""  # http://127.0.0.1:PORT/simple, once the server has its port
+        #: When set, project pages are also served as PEP 691 JSON giving every file this
+        #: PEP 700 upload time, which uv needs to honour `exclude-newer`.
+        self.upload_time = upload_time
         self._paths: list[str] = []
         self._lock = threading.Lock()
 
@@ -153,12 +158,28 @@ def _handler(index: Index, auth: tuple[str, str] | None) -> type[BaseHTTPRequest
             if files is None:
                 self.send_error(404)
                 return
+            if index.upload_time and _JSON in self.headers.get("Accept", ""):
+                self._json(name, files)
+                return
             links = []
             for path in files:
                 digest = hashlib.sha256(path.read_bytes()).hexdigest()
                 href = html.escape(f"/files/{path.name}#sha256={digest}")
                 links.append(f'<a href="{href}">{html.escape(path.name)}</a>\n')
             self._page("".join(links))
+
+        def _json(self, name: str, files: list[Path]) -> None:
+            entries = [
+                {
+                    "filename": path.name,
+                    "url": f"/files/{path.name}",
+                    "hashes": {"sha256": hashlib.sha256(path.read_bytes()).hexdigest()},
+                    "upload-time": index.upload_time,
+                }
+                for path in files
+            ]
+            page = {"meta": {"api-version": "1.1"}, "name": name, "files": entries}
+            self._send(json.dumps(page).encode(), _JSON, _PAGE_CACHING)
 
         def _file(self, filename: str) -> None:
             path = index.folder / filename
@@ -187,12 +208,15 @@ def _handler(index: Index, auth: tuple[str, str] | None) -> type[BaseHTTPRequest
 
 
 @contextmanager
-def serve(folder: Path, auth: tuple[str, str] | None = None) -> Iterator[Index]:
+def serve(
+    folder: Path, auth: tuple[str, str] | None = None, upload_time: str | None = None
+) -> Iterator[Index]:
     """Serve `folder` on a free port of 127.0.0.1 until the block ends.
 
     With `auth` (user, password), every request without those HTTP Basic credentials gets
-    401, as a company's private index answers; refused requests are counted with "(401)"."""
-    index = Index(folder)
+    401, as a company's private index answers; refused requests are counted with "(401)".
+    `upload_time` is the time the index gives every file (PEP 691)."""
+    index = Index(folder, upload_time)
     server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(index, auth))
     index.url = f"http://127.0.0.1:{server.server_address[1]}/simple"
     thread = threading.Thread(target=server.serve_forever, daemon=True)
