@@ -11,11 +11,16 @@ Each block is handled by its kind:
   publishes, and use only the action's inputs and the hooks that exist.
 * `toml`: parses. `python`: runs, in a scratch copy of examples/single-project.
 
-A block that cannot run here (it needs the network, a registry or Docker) carries a directive
-on the line before its fence, with a reason or the test that covers it:
+A directive on the line before a fence changes how its block is handled:
 
-    <!-- docs-test: skip REASON -->
-    <!-- docs-test: covered tests/e2e/test_x.py::test_name [REASON] -->
+    <!-- docs-test: project examples/monorepo -->   run in a copy of that project instead
+    <!-- docs-test: docker PROJECT tests/e2e/test_x.py::test_name -->
+        run with a stand-in for `docker`: each `docker build` must build what the block's
+        `lockstrip dockerfile` printed (and its --target must be a stage of it); the e2e
+        test, which runs the real build, must exist
+    <!-- docs-test: dockerfile examples/NAME [comments-left-out] -->
+    <!-- docs-test: skip REASON -->   it needs the network, PyPI or buildx
+    <!-- docs-test: covered tests/test_x.py::test_name [REASON] -->   another test checks it
 
 A `covered` test must exist. An unmarked block of a kind that cannot run fails the test, and so
 does every block's `lockstrip COMMAND --option` that the command's --help does not list.
@@ -24,6 +29,7 @@ does every block's `lockstrip COMMAND --option` that the command's --help does n
 from __future__ import annotations
 
 import functools
+import json
 import re
 import shutil
 import subprocess
@@ -181,16 +187,63 @@ def test_lockstrip_options_exist(block: Block) -> None:
 # --- shell and console blocks: run -------------------------------------------------------------
 
 
+# A stand-in for the docker CLI, for blocks whose `docker build` cannot run in the unit suite:
+# it records what each build would build (the Dockerfile's text and the --target), and refuses
+# every other docker command. The e2e test the directive names runs the real build.
+_DOCKER = """\
+import json, pathlib, sys
+args = sys.argv[1:]
+if args[:1] != ["build"]:
+    sys.exit(f"docker {' '.join(args)}: only `docker build` is stood in for")
+file = target = None
+positional = []
+rest = iter(args[1:])
+for arg in rest:
+    if arg in ("-f", "--file"):
+        file = next(rest)
+    elif arg == "--target":
+        target = next(rest)
+    elif arg in ("-t", "--tag", "--build-arg", "--secret", "--cache-from"):
+        next(rest)
+    elif not arg.startswith("-"):
+        positional.append(arg)
+(context,) = positional
+path = pathlib.Path(file or pathlib.Path(context, "Dockerfile"))
+log = pathlib.Path(sys.argv[0]).parent.parent / "docker-builds.jsonl"
+with log.open("a") as out:
+    out.write(json.dumps({"dockerfile": path.read_text(), "target": target}) + "\\n")
+"""
+
+# lockstrip, recording what each `lockstrip dockerfile` prints.
+_LOCKSTRIP = """\
+import pathlib, subprocess, sys
+done = subprocess.run([sys.executable, "-m", "lockstrip", *sys.argv[1:]], stdout=subprocess.PIPE)
+sys.stdout.buffer.write(done.stdout)
+if sys.argv[1:2] == ["dockerfile"] and done.returncode == 0:
+    log = pathlib.Path(sys.argv[0]).parent.parent / "printed"
+    log.mkdir(exist_ok=True)
+    (log / str(len(list(log.iterdir())))).write_bytes(done.stdout)
+sys.exit(done.returncode)
+"""
+
+
+def _script(path: Path, source: str) -> None:
+    path.write_text(f"#!{sys.executable}\n{source}")
+    path.chmod(0o755)
+
+
 def scratch_project(block: Block, tmp_path: Path) -> tuple[Path, dict[str, str]]:
-    """A copy of the block's project, and an environment with lockstrip and uv on PATH."""
+    """A copy of the block's project, and an environment with lockstrip and uv on PATH (and
+    the docker stand-in, for a `docker` block)."""
     words = block.directive.split()
-    project = words[1] if words[:1] == ["project"] else DEFAULT_PROJECT
+    project = words[1] if words[:1] in (["project"], ["docker"]) else DEFAULT_PROJECT
     work = tmp_path / "project"
     shutil.copytree(REPO / project, work, ignore=shutil.ignore_patterns(".venv", "__pycache__"))
     bin = tmp_path / "bin"
     bin.mkdir()
-    (bin / "lockstrip").write_text(f'#!/bin/sh\nexec "{sys.executable}" -m lockstrip "$@"\n')
-    (bin / "lockstrip").chmod(0o755)
+    _script(bin / "lockstrip", _LOCKSTRIP)
+    if words[:1] == ["docker"]:
+        _script(bin / "docker", _DOCKER)
     (bin / "uv").symlink_to(uv_executable())
     env = uv_env(tmp_path / "uv-cache")
     env["PATH"] = f"{bin}:{env['PATH']}"
@@ -199,6 +252,9 @@ def scratch_project(block: Block, tmp_path: Path) -> tuple[Path, dict[str, str]]
 
 @pytest.mark.parametrize("block", by_kind("sh"))
 def test_shell_block_runs(block: Block, tmp_path: Path) -> None:
+    """A `docker PROJECT TEST` block runs with the docker stand-in: each `docker build` must
+    build what `lockstrip dockerfile` printed in the block, and its --target must be a stage
+    of it. TEST, the e2e test that runs the real build, must exist."""
     if (reason := marked(block)) is not None:
         pytest.skip(reason)
     work, env = scratch_project(block, tmp_path)
@@ -211,6 +267,19 @@ def test_shell_block_runs(block: Block, tmp_path: Path) -> None:
         timeout=300,
     )
     assert done.returncode == 0, f"{block.id}:\n{block.text}\n{done.stdout}{done.stderr}"
+    words = block.directive.split()
+    if words[:1] != ["docker"]:
+        return
+    assert len(words) == 3, f"{block.id}: docker PROJECT TEST"
+    marked(Block(block.page, block.line, block.kind, block.text, f"covered {words[2]}"))
+    printed = {path.read_text() for path in (tmp_path / "printed").iterdir()}
+    log = (tmp_path / "docker-builds.jsonl").read_text().splitlines()
+    builds = [json.loads(line) for line in log]
+    assert builds, block.id
+    for build in builds:
+        assert build["dockerfile"] in printed, f"{block.id}: builds a file lockstrip did not print"
+        if build["target"] is not None:
+            assert f" AS {build['target']}\n" in build["dockerfile"], build["target"]
 
 
 def console_commands(text: str) -> list[tuple[str, str]]:
