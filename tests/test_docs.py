@@ -415,3 +415,32 @@ def test_python_block_runs(block: Block, tmp_path: Path) -> None:
         [sys.executable, "-c", block.text], cwd=work, env=env, capture_output=True, text=True
     )
     assert done.returncode == 0, f"{block.id}:\n{done.stderr}"
+
+
+# --- links between the pages -------------------------------------------------------------------
+
+
+# Pages linked before they are written; checked like any other once they exist.
+_FORTHCOMING = {"exit-codes.md"}
+
+
+def _slug(heading: str) -> str:
+    """GitHub's anchor for a heading."""
+    return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+
+
+@pytest.mark.parametrize("page", [pytest.param(p, id=p.name) for p in PAGES])
+def test_relative_links_resolve(page: Path) -> None:
+    """Each relative link names a file of the repository, and an anchor names a heading."""
+    text = re.sub(r"```.*?```", "", page.read_text(encoding="utf-8"), flags=re.S)
+    for target in re.findall(r"\]\(([^)\s]+)\)", text):
+        if re.match(r"[a-z]+:", target):
+            continue
+        path, _, anchor = target.partition("#")
+        linked = (page.parent / path).resolve() if path else page
+        if not linked.exists() and path in _FORTHCOMING:
+            continue
+        assert linked.exists(), f"{page.name}: {target}"
+        if anchor:
+            headings = re.findall(r"^#+ (.*)$", linked.read_text(encoding="utf-8"), re.M)
+            assert anchor in {_slug(h) for h in headings}, f"{page.name}: {target}"
