@@ -161,7 +161,8 @@ def _help_options(command: str) -> set[str]:
         text=True,
         check=True,
     )
-    return set(re.findall(r"(?<![\w-])(--[a-z][a-z-]*)", done.stdout))
+    # the option definitions ("  --out OUT, -o OUT  ..."), not options named in the prose
+    return set(re.findall(r"^ {2}(?:-\w[^,\n]*, )?(--[a-z][a-z-]*)", done.stdout, re.M))
 
 
 def invocations(text: str) -> list[tuple[str, list[str]]]:
@@ -182,6 +183,23 @@ def test_lockstrip_options_exist(block: Block) -> None:
     for command, options in invocations(block.text):
         unknown = set(options) - _help_options(command)
         assert not unknown, f"{block.id}: `lockstrip {command}` has no {sorted(unknown)}"
+
+
+def test_the_reference_lists_every_option() -> None:
+    """docs/reference.md's synopsis shows each command's every option (SELECTION stands for
+    uv's selection options, -q for --quiet), so a new option cannot go unmentioned."""
+    (synopsis,) = [b for b in BLOCKS if b.page.name == "reference.md" and "SELECTION:" in b.text]
+    selection = set(re.findall(r"--[a-z][a-z-]*", synopsis.text.split("SELECTION:")[1]))
+    lines = re.sub(r"\n\s+(?=\[)", " ", synopsis.text).splitlines()
+    for command in COMMANDS:
+        shown: set[str] = set()
+        for line in lines:
+            if re.match(rf"lockstrip {command}\b", line):
+                shown |= set(re.findall(r"(?<![\w-])(--[a-z][a-z-]*)", line))
+                shown |= selection if "SELECTION" in line else set()
+                shown |= {"--quiet"} if "[-q]" in line else set()
+        missing = _help_options(command) - {"--help"} - shown
+        assert not missing, f"lockstrip {command}: {sorted(missing)}"
 
 
 # --- shell and console blocks: run -------------------------------------------------------------
