@@ -246,7 +246,10 @@ sys.exit(done.returncode)
 
 
 def _script(path: Path, source: str) -> None:
-    path.write_text(f"#!{sys.executable}\n{source}")
+    """An executable that runs the Python source with this interpreter (no long #! line)."""
+    program = path.with_name(f"_{path.name}.py")
+    program.write_text(source)
+    path.write_text(f'#!/bin/sh\nexec "{sys.executable}" "{program}" "$@"\n')
     path.chmod(0o755)
 
 
