@@ -265,6 +265,7 @@ def scratch_project(block: Block, tmp_path: Path) -> tuple[Path, dict[str, str]]
     _script(bin / "lockstrip", _LOCKSTRIP)
     if words[:1] == ["docker"]:
         _script(bin / "docker", _DOCKER)
+        (work / "Dockerfile").unlink(missing_ok=True)  # the block must write the one it builds
     (bin / "uv").symlink_to(uv_executable())
     env = uv_env(tmp_path / "uv-cache")
     env["PATH"] = f"{bin}:{env['PATH']}"
