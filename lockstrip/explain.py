@@ -459,7 +459,7 @@ def render_text(
 
 
 def render_json(explanation: Explanation, extra: Mapping[str, Any] | None = None) -> str:
-    """The stable machine form; its fields are documented in the README."""
+    """The stable machine form; its fields are documented in docs/explain.md."""
     data: dict[str, Any] = {
         "schema": 1,
         "third_party_changed": explanation.third_party_changed,

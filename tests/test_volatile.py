@@ -100,9 +100,9 @@ def test_frozen_export_drops_what_only_validation_reads() -> None:
     assert "options" in locked
 
 
-# --- README's "What is stripped" table follows the tables above -------------------------------
+# --- The docs' "What is stripped" table follows the tables above -------------------------------
 
-README = Path(__file__).resolve().parent.parent / "README.md"
+README = Path(__file__).resolve().parent.parent / "docs" / "what-is-stripped.md"
 Views = tuple[bool, bool, bool]  # kept by the frozen, locked and digest views
 
 
