@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from lockstrip.errors import InputError
-from lockstrip.lockfile import Package, Source
+from lockstrip.lockfile import Package, Source, check_markers
 from lockstrip.markers import Environment, Points, comparisons, conflict_item
 from lockstrip.project import Project
 
@@ -164,6 +164,7 @@ def _roots(project: Project, scope: Scope, lock: PackageIndex) -> list[int]:
 
 def select(project: Project, scope: Scope, env: Environment) -> Selection:
     """What `uv sync` with these options takes from the lock (`env=None`: any environment)."""
+    check_markers(project.lock)
     lock = PackageIndex(project.lock.packages)
     roots = _roots(project, scope, lock)
     extras_available: set[str] = set()
