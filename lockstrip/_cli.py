@@ -1,6 +1,10 @@
 """The command line: parses options, calls the library, maps errors to exit codes.
 
-Exit codes: 0 success; 1 reserved for "differs / stale"; 2 usage error or bad input.
+Exit codes (docs/exit-codes.md): 0 success; 1 only for "stale / differs / rewritten /
+downloads failed"; 2 usage error or bad input; 3 internal error (a bug); 130 and 143
+interrupted by SIGINT and SIGTERM. `run` is the one error boundary: a `LockstripError`
+(bad input, naming the file and field) exits 2, any other exception 3 with one line, and
+its traceback only under `--debug` or LOCKSTRIP_DEBUG=1.
 
 Built on argparse, not typer: this runs in pre-commit hooks and CI steps, and typer's import
 (25-30 ms; 85-120 ms since 0.29 made it require pydantic) alone would cost more than `uv
@@ -30,6 +34,18 @@ if TYPE_CHECKING:
 EXIT_OK = 0
 EXIT_DIFFERS = 1
 EXIT_BAD_INPUT = 2
+EXIT_INTERNAL = 3
+
+_EXIT_CODES = """\
+exit codes:
+  0    success
+  1    check: the export is stale; diff: the third-party set differs;
+       export --exit-code: the export was rewritten; fetch: some downloads failed
+  2    bad input (the message names the file and the field) or bad usage
+  3    internal error: a bug in lockstrip; please report it with --debug output
+  130  interrupted (SIGINT)
+  143  terminated (SIGTERM)
+"""
 
 _DESCRIPTION = (
     "Cache-stable exports and third-party digests of uv projects: the Docker download layer "
@@ -462,9 +478,27 @@ def _header_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _debug_option(parser: argparse.ArgumentParser, default: Any) -> None:
+    parser.add_argument(
+        "--debug",
+        action="store_true",
+        default=default,
+        help="on an internal error, print its traceback (also: LOCKSTRIP_DEBUG=1)",
+    )
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="lockstrip", description=_DESCRIPTION)
+    parser = argparse.ArgumentParser(
+        prog="lockstrip",
+        description=_DESCRIPTION,
+        epilog=_EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--version", action="version", version=f"lockstrip {__version__}")
+    _debug_option(parser, False)
+    # Accepted after the command too; SUPPRESS keeps a `--debug` given before it.
+    common = argparse.ArgumentParser(add_help=False)
+    _debug_option(common, argparse.SUPPRESS)
     commands = parser.add_subparsers(title="commands", metavar="COMMAND")
 
     def command(
@@ -476,6 +510,7 @@ def _parser() -> argparse.ArgumentParser:
             description=help,
             epilog=example,
             formatter_class=argparse.RawDescriptionHelpFormatter,
+            parents=[common],
         )
         sub.add_argument(
             "project",
@@ -533,6 +568,7 @@ def _parser() -> argparse.ArgumentParser:
         description=_DIFF_HELP,
         epilog=_DIFF_EXAMPLE,
         formatter_class=argparse.RawDescriptionHelpFormatter,
+        parents=[common],
     )
     diff.add_argument("paths", nargs="*", type=Path, metavar="OLD NEW | PROJECT_DIR")
     diff.add_argument("--git", metavar="REV|A..B", help="compare git revisions of the project")
@@ -577,7 +613,13 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def run(argv: Sequence[str] | None = None) -> int:
-    """Run the command line on `argv` and return the exit code."""
+    """Run the command line on `argv` and return the exit code.
+
+    The one error boundary: bad input exits 2 with lockstrip's own message; any other
+    exception is a bug, reported in one line (exit 3) and not as a traceback that a hook or
+    a CI step would show as if it were the answer. Interrupts and a closed stdout pass
+    through to `main`, which owns the process (signals, streams).
+    """
     parser = _parser()
     args = parser.parse_args(argv)
     if not hasattr(args, "run"):
@@ -588,6 +630,19 @@ def run(argv: Sequence[str] | None = None) -> int:
     except LockstripError as error:
         print(f"lockstrip: error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except BrokenPipeError:
+        raise
+    except Exception as error:
+        if args.debug or os.environ.get("LOCKSTRIP_DEBUG", "") not in ("", "0"):
+            import traceback
+
+            traceback.print_exc(file=sys.stderr)
+        detail = f"{type(error).__name__}: {error}".splitlines()[0]
+        print(
+            f"lockstrip: internal error: {detail}; please report it with --debug output",
+            file=sys.stderr,
+        )
+        return EXIT_INTERNAL
     return code
 
 

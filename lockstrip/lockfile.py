@@ -8,7 +8,6 @@ lock has the shape uv writes and gives typed access to it. The raw tables stay a
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from functools import lru_cache
 from pathlib import Path
 from typing import Any, NamedTuple
 from urllib.parse import urlsplit
@@ -26,6 +25,7 @@ __all__ = [
     "check_url",
     "parse_lock",
     "toml_type",
+    "url_path",
 ]
 
 #: uv.lock format versions this release understands (`version = 1`; `revision` varies).
@@ -81,7 +81,7 @@ class Package(NamedTuple):
     def artifacts(self) -> Iterator[Mapping[str, Any]]:
         """The sdist (if any) then the wheels, as uv lists them."""
         sdist = self.data.get("sdist")
-        if isinstance(sdist, Mapping):
+        if sdist is not None:
             yield sdist
         yield from self.data.get("wheels", ())
 
@@ -109,7 +109,7 @@ def _dependency(table: Mapping[str, Any]) -> Dependency:
     return Dependency(
         name=table["name"],
         version=table.get("version"),
-        source=Source.from_table(source) if isinstance(source, Mapping) else None,
+        source=Source.from_table(source) if source is not None else None,
         data=table,
     )
 
@@ -236,26 +236,29 @@ def _marker_fields(lock: Lock) -> Iterator[tuple[str, str]]:
         yield from groups(f"{where}metadata.requires-dev", metadata.get("requires-dev", {}))
 
 
+def url_path(url: str) -> str:
+    """The path of a URL, without its query and fragment; never fails, unlike `urlsplit`,
+    which refuses a host such as `[::1` that uv keeps in a lock as text."""
+    rest = url.partition("://")[2] if "://" in url else url
+    if "://" in url:
+        rest = "/" + rest.partition("/")[2] if "/" in rest else ""
+    return rest.partition("#")[0].partition("?")[0]
+
+
 def check_url(path: Path, value: str, field: str) -> None:
-    """A URL that `urllib` can take apart (host, port), as fetching and redacting it do."""
-    scheme, colon, rest = value.partition("://")
-    if not colon:
+    """A URL that `urllib` can take apart (host, port): for settings uv parses as URLs.
+
+    Not for the lock's artifact and registry URLs: uv keeps those as text (`uv export
+    --frozen` reads a wheel at `http://[::1`), so lockstrip does too, and the commands that
+    take a URL apart (fetch, a target's wheel tags) treat one that does not split as a file
+    they cannot fetch or name.
+    """
+    if "://" not in value:
         return  # a path: a local registry, find-links folder or file
-    if not _netloc_ok(scheme, rest.partition("/")[0]):
-        try:
-            urlsplit(value).port  # noqa: B018 - raises on a port out of range
-        except ValueError as error:
-            raise InputError(path, f"not a valid URL ({error}): {value!r}", field=field) from None
-
-
-@lru_cache(maxsize=256)
-def _netloc_ok(scheme: str, netloc: str) -> bool:
-    """Whether URLs with this scheme and host part split (a lock has a few hosts: cached)."""
     try:
-        urlsplit(f"{scheme}://{netloc}/").port  # noqa: B018
-    except ValueError:
-        return False
-    return True
+        urlsplit(value).port  # noqa: B018 - raises on a port out of range
+    except ValueError as error:
+        raise InputError(path, f"not a valid URL ({error}): {value!r}", field=field) from None
 
 
 def _requirement(path: Path, table: Mapping[str, Any], field: str) -> None:
@@ -285,18 +288,17 @@ def _source(path: Path, table: Mapping[str, Any], field: str) -> Source:
     if source is None:
         kinds = ", ".join(SOURCE_KINDS)
         raise InputError(path, f"expected one of: {kinds}", field=field)
-    check_url(path, source.location, f"{field}.{source.kind}")
     return source
 
 
 def _artifacts(path: Path, tables: list[Mapping[str, Any]], field: str, *, array: bool) -> None:
-    """The sdist or wheels: string locations and hash, an integer size, URLs that split.
+    """The sdist or wheels: string locations and hash, an integer size.
     One loop over thousands of wheels, with a fast path for the usual shape: this runs on
     every command, the digest of a 4 MB lock included."""
     for index, table in enumerate(tables):
         get = table.get
-        url, size = get("url"), get("size")
-        shape = (url.__class__, get("hash").__class__, get("path").__class__, size.__class__)
+        size = get("size")
+        shape = (get("url").__class__, get("hash").__class__, get("path").__class__, size.__class__)
         if shape not in _USUAL_ARTIFACTS or get("filename").__class__ not in (str, _NONE):
             where = f"{field}[{index}]." if array else f"{field}."
             for key in ("url", "path", "filename", "hash"):
@@ -304,11 +306,6 @@ def _artifacts(path: Path, tables: list[Mapping[str, Any]], field: str, *, array
                     _require(path, table, key, str, where)
             if size is not None:
                 _require(path, table, "size", int, where)
-        if url:
-            scheme, colon, rest = url.partition("://")
-            if colon and not _netloc_ok(scheme, rest.partition("/")[0]):
-                where = f"{field}[{index}]." if array else f"{field}."
-                check_url(path, url, f"{where}url")
 
 
 _NONE = type(None)

@@ -459,7 +459,7 @@ def _markers(project: Project) -> Iterator[str]:
     tables.extend(manifest.get("dependency-groups", {}).values())
     for table in tables:
         for edge in table:
-            marker = edge.get("marker") if isinstance(edge, Mapping) else None
+            marker = edge.get("marker")
             if marker:
                 yield marker
 
@@ -507,7 +507,9 @@ def restrict(
     """
     lock = PackageIndex(project.lock.packages)
     packages = []
-    for index, (package, table) in enumerate(zip(lock.packages, view["package"], strict=True)):
+    for index, (package, table) in enumerate(
+        zip(lock.packages, view.get("package", []), strict=True)
+    ):
         local = project.locals.is_local(package)
         if index not in selection.packages and not (keep_locals and local):
             continue
