@@ -386,7 +386,9 @@ def _check_edges(path: Path, packages: tuple[Package, ...]) -> None:
     for package in packages:
         by_name.setdefault(package.name, []).append(package)
     for index, package in enumerate(packages):
+        positions: dict[str, int] = {}
         for place, edge in package.edges():
+            position = positions[place] = positions.get(place, -1) + 1
             candidates = by_name.get(edge.name, [])
             if len(candidates) > 1:  # uv writes the version and source of a shared name
                 candidates = [
@@ -395,7 +397,7 @@ def _check_edges(path: Path, packages: tuple[Package, ...]) -> None:
                     if edge.version in (None, c.version) and edge.source in (None, c.source)
                 ]
             if not candidates:
-                field = f"package[{index}] ({package.name}).{_place(place)}"
+                field = f"package[{index}] ({package.name}).{_place(place)}[{position}]"
                 raise InputError(
                     path,
                     f"names {edge.name!r}, which is not a package of the lock; "
