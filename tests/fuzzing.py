@@ -330,6 +330,23 @@ def mutate(seed: Seed, rng: random.Random) -> Mutation:
     return Mutation(rel, f"{seed.name}/{rel}: {what}", {**seed.texts, rel: text})
 
 
+#: `edit`'s value that deletes the node.
+DELETE = object()
+
+
+def edit(seed: Seed, rel: str, path: Sequence[Any], value: Any) -> Mapping[str, str]:
+    """The seed's files with one node of `rel` replaced by `value` (or deleted): how a
+    crash the fuzzer found is written down as a regression case."""
+
+    def change(parent: Any, key: Any) -> None:
+        if value is DELETE:
+            del parent[key]
+        else:
+            parent[key] = value
+
+    return {**seed.texts, rel: write_toml(_replace(seed.docs[rel], path, change), rel)}
+
+
 def case_rng(seed: Seed, number: int) -> random.Random:
     return random.Random(f"{seed.name}#{number}")
 
