@@ -192,9 +192,9 @@ def _check(args: argparse.Namespace) -> int:
     project = read_project(args.project)
     out: Path = args.out
     recorded = export_options(out) or ["--mode", "frozen"]
-    options = _header_parser().parse_args(recorded)  # the scope it was written with
+    options, scope, target = _recorded(out, recorded)  # the scope it was written with
     mode = args.mode or options.mode
-    wanted = build_export(project, mode, *_selection(options), requirements=options.requirements)
+    wanted = build_export(project, mode, scope, target, requirements=options.requirements)
     report: dict[str, Any] = {"export": str(out), "mode": mode}
     if not out.exists() or (out.is_dir() and not any(out.iterdir())):  # export fills either
         message = f"no export at {out}; run: lockstrip export --out {out}\n"
@@ -444,7 +444,7 @@ def _fetch(args: argparse.Namespace) -> int:
     scope, target = _selection(args)
     recorded = export_options(args.project)
     if recorded is not None:  # an export folder: by default, what it was written for
-        written_scope, written_target = _selection(_header_parser().parse_args(recorded))
+        _, written_scope, written_target = _recorded(args.project, recorded)
         scope, target = scope or written_scope, target or written_target
     plan = plan_fetch(project, scope, target or running_target())
     credentials = find_credentials(project)
@@ -469,9 +469,28 @@ def _write_if_changed(path: Path, text: str) -> None:
         raise InputError(path, f"cannot write: {error.strerror}") from None
 
 
+def _recorded(
+    folder: Path, recorded: list[str]
+) -> tuple[argparse.Namespace, Scope | None, Target | None]:
+    """The options an export folder's header records, and the scope and target they give;
+    a header this lockstrip cannot read is bad input, named by its file and line."""
+    try:
+        options, unknown = _header_parser().parse_known_args(recorded)
+        if unknown:
+            raise InputError("header", f"unrecognized arguments: {' '.join(unknown)}")
+        return (options, *_selection(options))
+    except (argparse.ArgumentError, InputError) as error:
+        detail = error.message if isinstance(error, InputError) else str(error)
+        raise InputError(
+            folder / "pyproject.toml",
+            f"the header records options this lockstrip cannot read ({detail})",
+            line=1,
+        ) from None
+
+
 def _header_parser() -> argparse.ArgumentParser:
     """Reads the options an export folder records in its header line."""
-    parser = argparse.ArgumentParser(prog="lockstrip export", add_help=False)
+    parser = argparse.ArgumentParser(prog="lockstrip export", add_help=False, exit_on_error=False)
     parser.add_argument("--mode", choices=("frozen", "locked"), default="frozen")
     parser.add_argument("--requirements", action="store_true")
     _selection_options(parser)

@@ -270,3 +270,32 @@ def test_root_name_compares_normalized(name: str, tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     read = read_project(project)
     write_export(build_export(read), tmp_path / "out", read.root)
+
+
+@pytest.mark.parametrize(
+    ("options", "detail"),
+    [
+        ("--mode frozen --bogus", "unrecognized arguments: --bogus"),
+        ("--mode frozen --mode", "argument --mode: expected one argument"),
+        (
+            "--mode frozen --python-version 2.7",
+            "expected a Python 3 version such as 3.12 or 3.12.4, got '2.7'",
+        ),
+    ],
+    ids=["unknown option", "option without its value", "bad target"],
+)
+def test_an_export_header_with_unreadable_options_names_the_file(
+    options: str, detail: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project = shutil.copytree(SMALL, tmp_path / "project")
+    out = tmp_path / "out"
+    assert run(["export", str(project), "--out", str(out), "--quiet"]) == 0
+    header = out / "pyproject.toml"
+    text = header.read_text(encoding="utf-8")
+    header.write_text(text.replace("--mode frozen", options, 1), encoding="utf-8")
+    capsys.readouterr()
+    assert run(["check", str(project), "--out", str(out)]) == 2
+    assert capsys.readouterr().err == (
+        f"lockstrip: error: {header}:1: the header records options this lockstrip cannot "
+        f"read ({detail})\n"
+    )
