@@ -109,13 +109,14 @@ def build_requirements(project: Project) -> tuple[str, ...]:
     """
     found: set[str] = set()
     for pyproject in _built_pyprojects(project):
-        # a table, its requires strings: checked by project.read_files
-        requires = pyproject.get("build-system", {}).get("requires")
-        if requires is None:
+        system = pyproject.get("build-system")
+        requires = system.get("requires") if isinstance(system, Mapping) else None
+        if not isinstance(requires, list):
             requires = list(LEGACY_BUILD_REQUIRES)
         for requirement in requires:
-            found.add(requirement)
-            found.update(EDITABLE_REQUIRES.get(_requirement_name(requirement), ()))
+            if isinstance(requirement, str):
+                found.add(requirement)
+                found.update(EDITABLE_REQUIRES.get(_requirement_name(requirement), ()))
     return tuple(sorted(found))
 
 

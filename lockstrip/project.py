@@ -126,7 +126,9 @@ def _check_pyproject(doc: Mapping[str, Any], path: Path) -> None:
         if not isinstance(value, str):
             raise InputError(path, f"expected a string, found {toml_type(value)}", field=field)
 
-    for key in ("project", "tool", "dependency-groups", "build-system"):
+    # Not [build-system]: `uv sync --frozen` reads it only to build, and the Dockerfile
+    # falls back to setuptools' defaults where it is not what it should be.
+    for key in ("project", "tool", "dependency-groups"):
         if key in doc:
             table(doc[key], key)
     project = doc.get("project", {})
@@ -152,8 +154,6 @@ def _check_pyproject(doc: Mapping[str, Any], path: Path) -> None:
                 raise InputError(
                     path, f"expected a string or a table, found {found}", field=f"{field}[{index}]"
                 )
-    if "requires" in doc.get("build-system", {}):
-        strings(doc["build-system"]["requires"], "build-system.requires")
     if "uv" not in doc.get("tool", {}):
         return
     uv = table(doc["tool"]["uv"], "tool.uv")

@@ -214,8 +214,12 @@ def test_uv_refuses_it_too(case: Case, tmp_path: Path) -> None:
     assert done.returncode != 0, done.stdout
 
 
+#: uv reads [build-system] only to build: `uv export --frozen` takes this.
+BUILD_REQUIRES_STRING = replace('requires = ["hatchling"]', 'requires = "hatchling"')
+
 #: Inputs uv reads (`uv export --frozen` exits 0), which lockstrip must read too.
 ACCEPTED = [
+    pytest.param(BUILD_REQUIRES_STRING, id="build-system requires a string"),
     pytest.param(
         replace(WHEEL, 'url = "http://[::1/annotated_types-0.7.0-py3-none-any.whl"'),
         id="artifact URL that does not split",
@@ -238,7 +242,8 @@ ACCEPTED = [
 def test_what_uv_reads_is_exported(
     edit: Callable[[str], str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    project = mutated(Case("", SMALL, "uv.lock", edit, ""), tmp_path)
+    file = "pyproject.toml" if edit is BUILD_REQUIRES_STRING else "uv.lock"
+    project = mutated(Case("", SMALL, file, edit, ""), tmp_path)
     uv_args = ["export", "--frozen", "--all-groups", "--no-header", "--no-annotate"]
     original = run_uv(uv_args, project, tmp_path / "cache")
     assert original.returncode == 0, original.stderr
