@@ -3,6 +3,11 @@
 Reading only. What is volatile is decided in `lockstrip.volatile`; this module checks that a
 lock has the shape uv writes and gives typed access to it. The raw tables stay available
 (`Lock.data`, `Package.data`) because the export keeps every field it does not strip.
+
+Validation happens here, once: `parse_lock` checks every field a command reads (with the
+types uv reads it with; a field no command reads is kept unjudged), so the commands trust
+the model. It refuses only what uv refuses too (tests/test_validation.py asks uv), and
+names the field: `package[12] (httpx).wheels[0].url: expected a string, found an integer`.
 """
 
 from __future__ import annotations
@@ -126,6 +131,7 @@ _TOML_TYPES: tuple[tuple[type, str], ...] = (
 
 
 def toml_type(value: Any) -> str:
+    """How a message names the type of a parsed TOML value: `a string`, `missing`."""
     if value is None:
         return "missing"
     for kind, name in _TOML_TYPES:
