@@ -1,8 +1,11 @@
 """The command line: parses options, calls the library, maps errors to exit codes.
 
-Exit codes: 0 success; 1 reserved for "differs / stale"; 2 usage error or bad input.
-130 and 143: interrupted by SIGINT or SIGTERM (128 + the signal; temporaries removed, an
-export left as it was or complete); 141: stdout was closed by its reader (128 + SIGPIPE).
+Exit codes (docs/exit-codes.md): 0 success; 1 only for "stale / differs / rewritten /
+downloads failed"; 2 usage error or bad input; 3 internal error (a bug); 130 and 143
+interrupted by SIGINT and SIGTERM (128 + the signal; temporaries removed, an export left as
+it was or complete); 141 stdout was closed by its reader (128 + SIGPIPE). `run` is the one
+error boundary: a `LockstripError` (bad input, naming the file and field) exits 2, any other
+exception 3 with one line, and its traceback only under `--debug` or LOCKSTRIP_DEBUG=1.
 
 Built on argparse, not typer: this runs in pre-commit hooks and CI steps, and typer's import
 (25-30 ms; 85-120 ms since 0.29 made it require pydantic) alone would cost more than `uv
@@ -33,6 +36,19 @@ if TYPE_CHECKING:
 EXIT_OK = 0
 EXIT_DIFFERS = 1
 EXIT_BAD_INPUT = 2
+EXIT_INTERNAL = 3
+
+_EXIT_CODES = """\
+exit codes:
+  0    success
+  1    check: the export is stale; diff: the third-party set differs;
+       export --exit-code: the export was rewritten; fetch: some downloads failed
+  2    bad input (the message names the file and the field) or bad usage
+  3    internal error: a bug in lockstrip; please report it with --debug output
+  130  interrupted (SIGINT)
+  141  stdout was closed by its reader (`lockstrip diff | head -1`)
+  143  terminated (SIGTERM)
+"""
 #: The reader of stdout left (`lockstrip diff | head -1`): 128 + SIGPIPE, the code a shell
 #: shows for a tool that SIGPIPE ended.
 EXIT_CLOSED_PIPE = 141
@@ -194,9 +210,9 @@ def _check(args: argparse.Namespace) -> int:
     project = read_project(args.project)
     out: Path = args.out
     recorded = export_options(out) or ["--mode", "frozen"]
-    options = _header_parser().parse_args(recorded)  # the scope it was written with
+    options, scope, target = _recorded(out, recorded)  # the scope it was written with
     mode = args.mode or options.mode
-    wanted = build_export(project, mode, *_selection(options), requirements=options.requirements)
+    wanted = build_export(project, mode, scope, target, requirements=options.requirements)
     report: dict[str, Any] = {"export": str(out), "mode": mode}
     if not out.exists() or (out.is_dir() and not any(out.iterdir())):  # export fills either
         message = f"no export at {out}; run: lockstrip export --out {out}\n"
@@ -481,7 +497,7 @@ def _fetch(args: argparse.Namespace) -> int:
     scope, target = _selection(args)
     recorded = export_options(args.project)
     if recorded is not None:  # an export folder: by default, what it was written for
-        written_scope, written_target = _selection(_header_parser().parse_args(recorded))
+        _, written_scope, written_target = _recorded(args.project, recorded)
         scope, target = scope or written_scope, target or written_target
     plan = plan_fetch(project, scope, target or running_target())
     credentials = find_credentials(project)
@@ -505,18 +521,55 @@ def _path(value: str) -> Path:
     return Path(value)
 
 
+def _recorded(
+    folder: Path, recorded: list[str]
+) -> tuple[argparse.Namespace, Scope | None, Target | None]:
+    """The options an export folder's header records, and the scope and target they give;
+    a header this lockstrip cannot read is bad input, named by its file and line."""
+    try:
+        options, unknown = _header_parser().parse_known_args(recorded)
+        if unknown:
+            raise InputError("header", f"unrecognized arguments: {' '.join(unknown)}")
+        return (options, *_selection(options))
+    except (argparse.ArgumentError, InputError) as error:
+        detail = error.message if isinstance(error, InputError) else str(error)
+        raise InputError(
+            folder / "pyproject.toml",
+            f"the header records options this lockstrip cannot read ({detail})",
+            line=1,
+        ) from None
+
+
 def _header_parser() -> argparse.ArgumentParser:
     """Reads the options an export folder records in its header line."""
-    parser = argparse.ArgumentParser(prog="lockstrip export", add_help=False)
+    parser = argparse.ArgumentParser(prog="lockstrip export", add_help=False, exit_on_error=False)
     parser.add_argument("--mode", choices=("frozen", "locked"), default="frozen")
     parser.add_argument("--requirements", action="store_true")
     _selection_options(parser)
     return parser
 
 
+def _debug_option(parser: argparse.ArgumentParser, default: Any) -> None:
+    parser.add_argument(
+        "--debug",
+        action="store_true",
+        default=default,
+        help="on an internal error, print its traceback (also: LOCKSTRIP_DEBUG=1)",
+    )
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="lockstrip", description=_DESCRIPTION)
+    parser = argparse.ArgumentParser(
+        prog="lockstrip",
+        description=_DESCRIPTION,
+        epilog=_EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--version", action="version", version=f"lockstrip {__version__}")
+    _debug_option(parser, False)
+    # Accepted after the command too; SUPPRESS keeps a `--debug` given before it.
+    common = argparse.ArgumentParser(add_help=False)
+    _debug_option(common, argparse.SUPPRESS)
     commands = parser.add_subparsers(title="commands", metavar="COMMAND")
 
     def command(
@@ -528,6 +581,7 @@ def _parser() -> argparse.ArgumentParser:
             description=help,
             epilog=example,
             formatter_class=argparse.RawDescriptionHelpFormatter,
+            parents=[common],
         )
         sub.add_argument(
             "project",
@@ -585,6 +639,7 @@ def _parser() -> argparse.ArgumentParser:
         description=_DIFF_HELP,
         epilog=_DIFF_EXAMPLE,
         formatter_class=argparse.RawDescriptionHelpFormatter,
+        parents=[common],
     )
     diff.add_argument("paths", nargs="*", type=_path, metavar="OLD NEW | PROJECT_DIR")
     diff.add_argument("--git", metavar="REV|A..B", help="compare git revisions of the project")
@@ -653,7 +708,13 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def run(argv: Sequence[str] | None = None) -> int:
-    """Run the command line on `argv` and return the exit code."""
+    """Run the command line on `argv` and return the exit code.
+
+    The one error boundary: bad input exits 2 with lockstrip's own message; any other
+    exception is a bug, reported in one line (exit 3) and not as a traceback that a hook or
+    a CI step would show as if it were the answer. Interrupts and a closed stdout pass
+    through to `main`, which owns the process (signals, streams).
+    """
     parser = _parser()
     args = parser.parse_args(argv)
     if not hasattr(args, "run"):
@@ -664,6 +725,19 @@ def run(argv: Sequence[str] | None = None) -> int:
     except LockstripError as error:
         print(f"lockstrip: error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except BrokenPipeError:
+        raise
+    except Exception as error:
+        if args.debug or os.environ.get("LOCKSTRIP_DEBUG", "") not in ("", "0"):
+            import traceback
+
+            traceback.print_exc(file=sys.stderr)
+        detail = f"{type(error).__name__}: {error}".splitlines()[0]
+        print(
+            f"lockstrip: internal error: {detail}; please report it with --debug output",
+            file=sys.stderr,
+        )
+        return EXIT_INTERNAL
     return code
 
 

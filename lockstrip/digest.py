@@ -70,11 +70,11 @@ def _scoped(project: Project, view: dict[str, Any], scope: Scope, target: Target
         "requires-python": lock.get("requires-python"),
         "settings": view["pyproject"],
     }
-    packages = [p for p in lock["package"] if "name" in p]  # third-party: locals lost names
+    packages = [p for p in lock.get("package", []) if "name" in p]  # third-party: locals lost names
     return Digest(
         value=_hash(SCHEME + "-scoped", header, packages),
         packages=len(packages),
-        local_packages=len(lock["package"]) - len(packages),
+        local_packages=len(lock.get("package", [])) - len(packages),
         artifacts=sum(len(p.get("wheels", ())) + ("sdist" in p) for p in packages),
         lock_version=project.lock.version,
         lock_revision=project.lock.revision,
@@ -107,7 +107,9 @@ def third_party_hash(project: Project, view: dict[str, Any] | None = None) -> st
     `view` is the project's `digest_view`, when the caller has it already."""
     lock = (view if view is not None else digest_view(project))["lock"]
     header = {key: lock.get(key) for key in _THIRD_PARTY_KEYS}
-    return _hash("lockstrip-third-party-1", header, (p for p in lock["package"] if "name" in p))
+    return _hash(
+        "lockstrip-third-party-1", header, (p for p in lock.get("package", []) if "name" in p)
+    )
 
 
 def compute_digest(

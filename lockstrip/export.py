@@ -165,8 +165,7 @@ def build_export(
 
 
 def _dynamic(doc: Mapping[str, Any]) -> list[str]:
-    project = doc.get("project", {})
-    dynamic = project.get("dynamic", []) if isinstance(project, Mapping) else []
+    dynamic = doc.get("project", {}).get("dynamic", [])  # checked by project.read_files
     return [d for d in dynamic if d in ("dependencies", "optional-dependencies")]
 
 

@@ -150,14 +150,18 @@ def plan_fetch(project: Project, scope: Scope | None, target: Target) -> Plan:
 
 def _artifact(project: Project, package: Package, table: Mapping[str, Any], label: str) -> Artifact:
     location = _location(project, package, table)
-    name = table.get("filename")
-    if not isinstance(name, str):
+    if _is_url(location):
+        try:  # uv keeps the lock's URLs as text; one that does not split cannot be fetched
+            urlsplit(location).port  # noqa: B018 - raises on a port out of range
+        except ValueError as error:
+            raise ValueError(f"the lock's URL for it is not valid ({error})") from None
+    name = table.get("filename")  # url, filename, hash and size: checked by parse_lock
+    if name is None:
         path = urlsplit(location).path if _is_url(location) else location
         name = unquote(path.replace("\\", "/").rpartition("/")[2])
     if not _SAFE_NAME.fullmatch(name):
         raise ValueError(f"the lock names its file {name!r}, which is not a file name")
-    digest = table.get("hash")
-    digest = digest.lower() if isinstance(digest, str) else ""
+    digest = (table.get("hash") or "").lower()
     algorithm, _, value = digest.partition(":")
     if algorithm not in hashlib.algorithms_guaranteed or not value:
         if _is_url(location):  # never put a download in the wheelhouse that nothing vouches for
@@ -169,7 +173,7 @@ def _artifact(project: Project, package: Package, table: Mapping[str, Any], labe
         location=location,
         filename=name,
         hash=digest,
-        size=size if isinstance(size, int) else None,
+        size=size,
         sdist=table is package.data.get("sdist"),
     )
 
@@ -177,11 +181,11 @@ def _artifact(project: Project, package: Package, table: Mapping[str, Any], labe
 def _location(project: Project, package: Package, table: Mapping[str, Any]) -> str:
     """Where an artifact is: its `url`; a `path` below a local registry; a url or path source."""
     source = package.source
-    url = table.get("url")
-    if isinstance(url, str) and url:
+    url: str | None = table.get("url")
+    if url:
         return url
-    path = table.get("path")
-    if isinstance(path, str) and path and source.kind == "registry":
+    path: str | None = table.get("path")
+    if path and source.kind == "registry":
         if _is_url(source.location):
             return urljoin(source.location.rstrip("/") + "/", path)
         return str(project.root / source.location / path)
@@ -202,7 +206,10 @@ def _local_path(location: str) -> Path:
 
 def redact(url: str) -> str:
     """The URL without its userinfo: what messages show. Passwords never reach the output."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # a URL that does not split: hide whatever precedes an `@`
+        return re.sub(r"(://)[^/@]*@", r"\1***@", url)
     if not parts.username and not parts.password:
         return url
     host = parts.netloc.rpartition("@")[2]
@@ -259,12 +266,11 @@ def find_credentials(project: Project, environ: Mapping[str, str] | None = None)
     """The credentials for this project's downloads: its named indexes' variables, netrc."""
     env = os.environ if environ is None else environ
     realms: dict[Realm, tuple[str, str]] = {}
+    # an array of tables, names and URLs strings that split: checked by project.read_files
     indexes = project.pyproject.get("tool", {}).get("uv", {}).get("index", [])
-    for index in indexes if isinstance(indexes, list) else []:
-        if not isinstance(index, Mapping):
-            continue
+    for index in indexes:
         name, url = index.get("name"), index.get("url")
-        if not (isinstance(name, str) and isinstance(url, str) and _is_url(url)):
+        if name is None or url is None or not _is_url(url):
             continue
         user = env.get(f"UV_INDEX_{_env_name(name)}_USERNAME")
         password = env.get(f"UV_INDEX_{_env_name(name)}_PASSWORD")

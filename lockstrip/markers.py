@@ -14,7 +14,15 @@ import re
 from collections.abc import Iterator, Mapping, Sequence
 from functools import lru_cache
 
-__all__ = ["MarkerError", "Points", "comparisons", "conflict_item", "evaluate", "residual"]
+__all__ = [
+    "MarkerError",
+    "Points",
+    "check_marker",
+    "comparisons",
+    "conflict_item",
+    "evaluate",
+    "residual",
+]
 
 #: An environment: marker variable -> value; None means "any environment" (unknown values).
 Environment = Mapping[str, str] | None
@@ -129,6 +137,12 @@ def _parse_atom(tokens: list[tuple[str, str]], at: int, marker: str) -> tuple[No
         if ("var", "extra") in (lhs, rhs) and op not in ("==", "!="):
             raise MarkerError(f"cannot compare extra with {op} in {marker!r}")
     return ("cmp", lhs, op, rhs), at + 3
+
+
+def check_marker(marker: str) -> None:
+    """Raise `MarkerError` unless `marker` can be read (the lock's model checks each once)."""
+    if marker:
+        _parse(marker)
 
 
 _FLIP = {"<": ">", ">": "<", "<=": ">=", ">=": "<=", "==": "==", "!=": "!=", "===": "==="}

@@ -7,12 +7,13 @@ Files come through `ProjectFiles`: a folder on disk (`FolderFiles`) or a git rev
 from __future__ import annotations
 
 import posixpath
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, NamedTuple, Protocol
 
 from lockstrip.errors import InputError
-from lockstrip.lockfile import Lock, parse_lock
+from lockstrip.lockfile import Lock, check_url, parse_lock, toml_type
 from lockstrip.tomlread import parse_toml, read_text
 from lockstrip.volatile import Locals, find_locals
 
@@ -117,12 +118,105 @@ def _load_pyproject(files: ProjectFiles, rel: str) -> Mapping[str, Any]:
     if text is None:
         raise InputError(path, "file not found")
     doc = parse_toml(text, path)
-    for key in ("project", "tool", "dependency-groups"):
-        if key in doc and not isinstance(doc[key], Mapping):
-            raise InputError(path, "expected a table", field=key)
-    if not isinstance(doc.get("project", {}).get("dynamic", []), list):
-        raise InputError(path, "expected an array", field="project.dynamic")
+    _check_pyproject(doc, path)
     return doc
+
+
+def _check_pyproject(doc: Mapping[str, Any], path: Path) -> None:
+    """The fields lockstrip reads have the types uv reads them with (uv refuses the file
+    otherwise); everything else is kept as it is, unread."""
+
+    def table(value: Any, field: str) -> Mapping[str, Any]:
+        if not isinstance(value, Mapping):
+            raise InputError(path, f"expected a table, found {toml_type(value)}", field=field)
+        return value
+
+    def strings(value: Any, field: str) -> None:
+        if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+            raise InputError(path, "expected an array of strings", field=field)
+
+    def string(value: Any, field: str) -> None:
+        if not isinstance(value, str):
+            raise InputError(path, f"expected a string, found {toml_type(value)}", field=field)
+
+    # Not [build-system]: `uv sync --frozen` reads it only to build, and the Dockerfile
+    # falls back to setuptools' defaults where it is not what it should be.
+    for key in ("project", "tool", "dependency-groups"):
+        if key in doc:
+            table(doc[key], key)
+    project = doc.get("project", {})
+    for key in ("name", "version", "requires-python"):
+        if key in project:
+            string(project[key], f"project.{key}")
+    for key in ("dynamic", "dependencies"):
+        if key in project:
+            if key == "dynamic" and not isinstance(project[key], list):
+                raise InputError(path, "expected an array", field="project.dynamic")
+            strings(project[key], f"project.{key}")
+    for extra, requirements in table(
+        project.get("optional-dependencies", {}), "project.optional-dependencies"
+    ).items():
+        strings(requirements, f"project.optional-dependencies.{extra}")
+    for group, entries in doc.get("dependency-groups", {}).items():
+        # an array; its entries are kept unread (the lock's edges say what a group installs)
+        if not isinstance(entries, list):
+            found = toml_type(entries)
+            raise InputError(
+                path, f"expected an array, found {found}", field=f"dependency-groups.{group}"
+            )
+    if "uv" not in doc.get("tool", {}):
+        return
+    uv = table(doc["tool"]["uv"], "tool.uv")
+    if "default-groups" in uv and uv["default-groups"] != "all":
+        strings(uv["default-groups"], "tool.uv.default-groups")
+    for group, settings in table(
+        uv.get("dependency-groups", {}), "tool.uv.dependency-groups"
+    ).items():
+        table(settings, f"tool.uv.dependency-groups.{group}")
+    if "workspace" in uv:
+        workspace = table(uv["workspace"], "tool.uv.workspace")
+        for key in ("members", "exclude"):
+            if key in workspace:
+                strings(workspace[key], f"tool.uv.workspace.{key}")
+    indexes = uv.get("index", [])
+    if not isinstance(indexes, list):
+        raise InputError(
+            path, f"expected an array, found {toml_type(indexes)}", field="tool.uv.index"
+        )
+    for position, index in enumerate(indexes):
+        field = f"tool.uv.index[{position}]"
+        table(index, field)
+        for key in ("name", "url"):
+            if key in index:
+                string(index[key], f"{field}.{key}")
+        if isinstance(index.get("url"), str):
+            check_url(path, index["url"], f"{field}.url")
+
+
+def _normalized(name: str) -> str:
+    """A PEP 503 normalized name: how uv compares package names."""
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def _check_root(pyproject: Mapping[str, Any], locals: Locals, lock_path: Path) -> None:
+    """A uv.lock copied from another project (or locked before a rename) is refused, as
+    `uv sync --frozen` refuses it: the root pyproject's [project] must be the lock's root
+    package. A project-less root (no [project], a virtual workspace root) has none."""
+    name = pyproject.get("project", {}).get("name")
+    if not isinstance(name, str):
+        return
+    roots = {
+        _normalized(local)
+        for local, source in locals.by_name.items()
+        if posixpath.normpath(source.location) == "."
+    }
+    if _normalized(name) not in roots:
+        wanted = _normalized(name)
+        raise InputError(
+            lock_path,
+            f"does not match pyproject.toml ([project] name is {wanted}, the lock has no "
+            f"package {wanted}): run `uv lock`",
+        )
 
 
 def _inside(path: str) -> str | None:
@@ -163,6 +257,7 @@ def read_files(files: ProjectFiles, root: Path) -> Project:
     pyproject = _load_pyproject(files, "pyproject.toml")
     lock = parse_lock(parse_toml(lock_text, lock_path), lock_path)
     locals = find_locals(lock)
+    _check_root(pyproject, locals, lock_path)
     workspace = set(lock.members)
     members, outside = [], []
     for name, source in sorted(locals.by_name.items()):

@@ -86,7 +86,7 @@ def _hashes(package: Package, target: Target | None) -> list[str]:
 
         best = best_artifact(package.data, target)
         tables = [] if best is None else [best]
-    return sorted({t["hash"] for t in tables if isinstance(t.get("hash"), str)})
+    return sorted({t["hash"] for t in tables if "hash" in t})
 
 
 # --- markers without a target --------------------------------------------------------------

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from lockstrip.errors import InputError
-from lockstrip.lockfile import Package, Source
+from lockstrip.lockfile import Package, Source, check_markers
 from lockstrip.markers import Environment, Points, comparisons, conflict_item
 from lockstrip.project import Project
 
@@ -164,6 +164,7 @@ def _roots(project: Project, scope: Scope, lock: PackageIndex) -> list[int]:
 
 def select(project: Project, scope: Scope, env: Environment) -> Selection:
     """What `uv sync` with these options takes from the lock (`env=None`: any environment)."""
+    check_markers(project.lock)
     lock = PackageIndex(project.lock.packages)
     roots = _roots(project, scope, lock)
     extras_available: set[str] = set()
@@ -463,7 +464,7 @@ def _markers(project: Project) -> Iterator[str]:
     tables.extend(manifest.get("dependency-groups", {}).values())
     for table in tables:
         for edge in table:
-            marker = edge.get("marker") if isinstance(edge, Mapping) else None
+            marker = edge.get("marker")
             if marker:
                 yield marker
 
@@ -513,7 +514,9 @@ def restrict(
     """
     lock = PackageIndex(project.lock.packages)
     packages = []
-    for index, (package, table) in enumerate(zip(lock.packages, view["package"], strict=True)):
+    for index, (package, table) in enumerate(
+        zip(lock.packages, view.get("package", []), strict=True)
+    ):
         local = project.locals.is_local(package)
         if index not in selection.packages and not (keep_locals and local) and index not in keep:
             continue

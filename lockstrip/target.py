@@ -17,9 +17,10 @@ from collections.abc import Iterator, Mapping
 from functools import cache
 from platform import machine
 from typing import TYPE_CHECKING, Any, NamedTuple
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote
 
 from lockstrip.errors import InputError
+from lockstrip.lockfile import url_path
 
 if TYPE_CHECKING:
     from packaging.tags import Tag
@@ -175,17 +176,15 @@ def best_artifact(package: Mapping[str, Any], target: Target) -> Mapping[str, An
     priority = _priority(target.python_version, target.platform)
     best: Mapping[str, Any] | None = None
     best_rank = len(priority)
-    for wheel in package.get("wheels", ()):
-        if not isinstance(wheel, Mapping):
-            continue
+    for wheel in package.get("wheels", ()):  # tables, checked by lockfile.parse_lock
         tags = _wheel_tags(wheel, package)
         rank = min((priority.get(tag, best_rank) for tag in tags), default=best_rank)
         if rank < best_rank:
             best, best_rank = wheel, rank
     if best is not None:
         return best
-    sdist = package.get("sdist")
-    return sdist if isinstance(sdist, Mapping) else None
+    sdist: Mapping[str, Any] | None = package.get("sdist")
+    return sdist
 
 
 def _parse_version(text: str) -> tuple[str, str]:
@@ -322,7 +321,7 @@ def _wheel_tags(wheel: Mapping[str, Any], package: Mapping[str, Any]) -> frozens
     if filename is None:
         # A direct-URL wheel: uv writes the URL in the source and only a hash here.
         source = package.get("source")
-        filename = _file_name(source) if isinstance(source, Mapping) else None
+        filename = _file_name(source) if source is not None else None
     if filename is None:
         return frozenset()
     try:
@@ -335,8 +334,8 @@ def _file_name(table: Mapping[str, Any]) -> str | None:
     """The last path segment of `filename`, `url` or `path`, percent-decoded (`%2B` is `+`)."""
     for key in ("filename", "url", "path"):
         value = table.get(key)
-        if isinstance(value, str) and value:
-            path = urlsplit(value).path if key == "url" else value
+        if value:  # a string where it is there (lockfile.parse_lock)
+            path = url_path(value) if key == "url" else value
             name = unquote(path.replace("\\", "/").rpartition("/")[2])
             return name or None
     return None

@@ -536,8 +536,8 @@ def strip_root_pyproject(
             elif table == "dependency-groups" and view == "frozen":
                 value = _group_names(value)
             out[table] = value
-    tool_uv = doc.get("tool", {}).get("uv")
-    if isinstance(tool_uv, Mapping):
+    tool_uv = doc.get("tool", {}).get("uv")  # a table where it is there (read_files)
+    if tool_uv is not None:
         if view == "locked":
             out["tool"] = {"uv": dict(tool_uv)}
         else:

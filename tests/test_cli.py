@@ -27,7 +27,7 @@ def test_version_prints_the_package_version(cli: Cli) -> None:
 def test_help_lists_the_commands(cli: Cli) -> None:
     result = cli("--help")
     assert result.returncode == 0, result.stderr
-    assert result.stdout.startswith("usage: lockstrip [-h] [--version] COMMAND")
+    assert result.stdout.startswith("usage: lockstrip [-h] [--version] [--debug] COMMAND")
     for command in ("export", "digest"):
         assert re.search(rf"^    {command} +\S", result.stdout, re.MULTILINE), command
 
@@ -45,7 +45,7 @@ def test_no_arguments_prints_help(cli: Cli) -> None:
     result = cli()
     assert result.returncode == 2  # a usage error, like any other
     assert result.stdout == ""
-    assert result.stderr.startswith("usage: lockstrip [-h] [--version] COMMAND")
+    assert result.stderr.startswith("usage: lockstrip [-h] [--version] [--debug] COMMAND")
     assert "commands:" in result.stderr
 
 

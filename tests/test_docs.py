@@ -442,10 +442,6 @@ def test_python_block_runs(block: Block, tmp_path: Path) -> None:
 # --- links between the pages -------------------------------------------------------------------
 
 
-# Pages linked before they are written; checked like any other once they exist.
-_FORTHCOMING = {"exit-codes.md"}
-
-
 def _slug(heading: str) -> str:
     """GitHub's anchor for a heading."""
     return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
@@ -460,8 +456,6 @@ def test_relative_links_resolve(page: Path) -> None:
             continue
         path, _, anchor = target.partition("#")
         linked = (page.parent / path).resolve() if path else page
-        if not linked.exists() and path in _FORTHCOMING:
-            continue
         assert linked.exists(), f"{page.name}: {target}"
         if anchor:
             headings = re.findall(r"^#+ (.*)$", linked.read_text(encoding="utf-8"), re.M)

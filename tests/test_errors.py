@@ -151,7 +151,7 @@ BAD_INPUT = [
         SMALL,
         edit("uv.lock", 'source = { editable = "." }\n', ""),
         "uv.lock",
-        ": package[37] (uv-docker-example).source: expected a dict, found missing",
+        ": package[37] (uv-docker-example).source: expected a table, found missing",
     ),
     Case(
         "package with an unknown source kind",
@@ -165,7 +165,7 @@ BAD_INPUT = [
         SMALL,
         edit("uv.lock", '{ name = "fastapi", extra = ["standard"] }', '{ extra = ["standard"] }'),
         "uv.lock",
-        ": package[37] (uv-docker-example).dependencies[0].name: expected a str, found missing",
+        ": package[37] (uv-docker-example).dependencies[0].name: expected a string, found missing",
     ),
     Case(
         "dev dependency not a table",
