@@ -69,7 +69,7 @@ def test_lockstrip_debug_in_the_environment_prints_the_traceback(
 def test_a_message_on_several_lines_is_reported_on_one(
     project: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def render_dockerfile(*args: object) -> None:
+    def render_dockerfile(*args: object, **kwargs: object) -> None:
         raise RuntimeError("first line\nsecond line")
 
     monkeypatch.setattr("lockstrip.dockerfile.render_dockerfile", render_dockerfile)

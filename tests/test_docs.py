@@ -198,8 +198,10 @@ def test_the_reference_lists_every_option() -> None:
                 shown |= set(re.findall(r"(?<![\w-])(--[a-z][a-z-]*)", line))
                 shown |= selection if "SELECTION" in line else set()
                 shown |= {"--quiet"} if "[-q]" in line else set()
-        missing = _help_options(command) - {"--help"} - shown
+        missing = _help_options(command) - {"--help", "--debug"} - shown
         assert not missing, f"lockstrip {command}: {sorted(missing)}"
+    # --debug is every command's: the synopsis names it once.
+    assert re.search(r"^lockstrip --debug COMMAND", synopsis.text, re.M)
 
 
 # --- shell and console blocks: run -------------------------------------------------------------
