@@ -10,6 +10,7 @@ export --frozen` takes on a 4 MB lock (BENCHMARKS.md). argparse imports in about
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import re
@@ -592,6 +593,9 @@ def run(argv: Sequence[str] | None = None) -> int:
 
 
 def main() -> None:
+    # The process lives for one command and builds no reference cycles worth collecting:
+    # the cyclic collector would only walk the parsed lock again and again as it grows.
+    gc.disable()
     try:
         code = run()
     except KeyboardInterrupt:  # pragma: no cover - interactive only
