@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import gc
 import json
 import os
 import re
@@ -789,6 +790,9 @@ def _silence_stdout() -> None:
 
 
 def main() -> None:
+    # The process lives for one command and builds no reference cycles worth collecting:
+    # the cyclic collector would only walk the parsed lock again and again as it grows.
+    gc.disable()
     import signal
 
     from lockstrip.files import remove_temporaries
