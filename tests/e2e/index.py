@@ -14,16 +14,19 @@ from __future__ import annotations
 import base64
 import hashlib
 import html
+import io
+import json
 import re
 import shutil
+import tarfile
 import threading
 import zipfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-__all__ = ["Index", "serve", "write_wheel"]
+__all__ = ["Index", "serve", "write_sdist", "write_wheel"]
 
 #: Every file in a hand-written wheel gets this time: the same input gives the same bytes.
 _EPOCH = (2020, 1, 1, 0, 0, 0)
@@ -45,18 +48,38 @@ def _record_hash(data: bytes) -> str:
     return "sha256=" + digest.decode()
 
 
-def write_wheel(folder: Path, name: str, version: str, requires: Iterable[str] = ()) -> Path:
-    """A pure-Python wheel of `name` whose module says its own version; returns its path."""
+def write_wheel(
+    folder: Path,
+    name: str,
+    version: str,
+    requires: Iterable[str] = (),
+    *,
+    extras: Mapping[str, Iterable[str]] | None = None,
+    requires_python: str | None = None,
+    tag: str = "py3-none-any",
+) -> Path:
+    """A wheel of `name` whose module says its own version; returns its path.
+
+    `extras` maps each extra to its requirements (written with `extra == "..."` markers);
+    `tag` may name a platform (`cp311-cp311-win_amd64`): the wheel is then not pure."""
     module = name.replace("-", "_")
     dist_info = f"{module}-{version}.dist-info"
     metadata = f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n"
+    if requires_python:
+        metadata += f"Requires-Python: {requires_python}\n"
     metadata += "".join(f"Requires-Dist: {requirement}\n" for requirement in requires)
+    for extra, extra_requires in (extras or {}).items():
+        metadata += f"Provides-Extra: {extra}\n"
+        metadata += "".join(
+            f"Requires-Dist: {with_extra_marker(requirement, extra)}\n"
+            for requirement in extra_requires
+        )
+    pure = "true" if tag.endswith("-any") else "false"
     files = {
         f"{module}/__init__.py": f'__version__ = "{version}"\n',
         f"{dist_info}/METADATA": metadata,
         f"{dist_info}/WHEEL": (
-            "Wheel-Version: 1.0\nGenerator: lockstrip-e2e\nRoot-Is-Purelib: true\n"
-            "Tag: py3-none-any\n"
+            f"Wheel-Version: 1.0\nGenerator: lockstrip-e2e\nRoot-Is-Purelib: {pure}\nTag: {tag}\n"
         ),
     }
     record = "".join(
@@ -64,12 +87,33 @@ def write_wheel(folder: Path, name: str, version: str, requires: Iterable[str] =
         for path, text in files.items()
     )
     files[f"{dist_info}/RECORD"] = record + f"{dist_info}/RECORD,,\n"
-    path = folder / f"{module}-{version}-py3-none-any.whl"
+    path = folder / f"{module}-{version}-{tag}.whl"
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
         for name_in_zip, text in files.items():
             info = zipfile.ZipInfo(name_in_zip, _EPOCH)
             info.external_attr = 0o644 << 16
             archive.writestr(info, text)
+    return path
+
+
+def with_extra_marker(requirement: str, extra: str) -> str:
+    """`requirement` as written under `extra` in METADATA: its marker and the extra's."""
+    spec, _, marker = requirement.partition(";")
+    if marker.strip():
+        return f'{spec.strip()}; ({marker.strip()}) and extra == "{extra}"'
+    return f'{spec.strip()}; extra == "{extra}"'
+
+
+def write_sdist(folder: Path, name: str, version: str, files: Mapping[str, str]) -> Path:
+    """A source distribution `name-version.tar.gz` holding `files` under its top folder."""
+    base = f"{name.replace('-', '_')}-{version}"
+    path = folder / f"{base}.tar.gz"
+    with tarfile.open(path, "w:gz") as archive:
+        for rel, text in sorted(files.items()):
+            data = text.encode()
+            info = tarfile.TarInfo(f"{base}/{rel}")
+            info.size, info.mtime, info.mode = len(data), 1577836800, 0o644
+            archive.addfile(info, io.BytesIO(data))
     return path
 
 
@@ -81,6 +125,9 @@ class Index:
         self.url = ""  # http://127.0.0.1:PORT/simple, once the server has its port
         self._paths: list[str] = []
         self._lock = threading.Lock()
+        #: File name -> its upload time (ISO 8601). When set, project pages are also served
+        #: as PEP 691 JSON, which carries upload times (uv's `exclude-newer` reads them).
+        self.upload_times: dict[str, str] = {}
 
     @property
     def requests(self) -> int:
@@ -105,7 +152,7 @@ class Index:
         """Normalized project name -> its files, read from the folder on every request."""
         found: dict[str, list[Path]] = {}
         for path in sorted(self.folder.iterdir()):
-            if path.suffix == ".whl":
+            if path.name.endswith((".whl", ".tar.gz")):
                 found.setdefault(_normalize(path.name.split("-")[0]), []).append(path)
         return found
 
@@ -136,12 +183,30 @@ def _handler(index: Index) -> type[BaseHTTPRequestHandler]:
             if files is None:
                 self.send_error(404)
                 return
+            if index.upload_times and "json" in self.headers.get("Accept", ""):
+                self._json(name, files)
+                return
             links = []
             for path in files:
                 digest = hashlib.sha256(path.read_bytes()).hexdigest()
                 href = html.escape(f"/files/{path.name}#sha256={digest}")
                 links.append(f'<a href="{href}">{html.escape(path.name)}</a>\n')
             self._page("".join(links))
+
+        def _json(self, name: str, files: list[Path]) -> None:
+            entries = [
+                {
+                    "filename": path.name,
+                    "url": f"/files/{path.name}",
+                    "hashes": {"sha256": hashlib.sha256(path.read_bytes()).hexdigest()},
+                    "upload-time": index.upload_times.get(path.name, "2020-01-01T00:00:00Z"),
+                }
+                for path in files
+            ]
+            body = {"meta": {"api-version": "1.1"}, "name": name, "files": entries}
+            self._send(
+                json.dumps(body).encode(), "application/vnd.pypi.simple.v1+json", _PAGE_CACHING
+            )
 
         def _file(self, filename: str) -> None:
             path = index.folder / filename
