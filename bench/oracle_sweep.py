@@ -148,7 +148,8 @@ def main() -> None:
                 print(
                     f"[{done}/{len(seeds)}] seed {outcome.seed}: {mark}, "
                     f"{outcome.comparisons} comparisons, "
-                    f"{len(outcome.disagreements)} disagreements",
+                    f"{len(outcome.disagreements)} disagreements "
+                    f"{sorted(outcome.classes())}",
                     file=sys.stderr,
                 )
     outcomes.sort(key=lambda o: o.seed)

@@ -33,10 +33,11 @@ from lockstrip.digest import compute_digest
 from lockstrip.errors import InputError
 from lockstrip.export import Mode, build_export, write_export
 from lockstrip.project import read_project
+from lockstrip.scope import Scope
 from oracle.generate import Generated, LocalPackage, generate
 from oracle.universe import Universe
 
-__all__ = ["Disagreement", "Outcome", "check_seed", "classify", "scopes"]
+__all__ = ["Disagreement", "Outcome", "check_seed", "classify", "scope_of", "scopes"]
 
 MODES: tuple[Mode, ...] = ("frozen", "locked")
 #: `uv export` as tests/test_uv_oracle.py runs it: third-party requirements only.
@@ -227,8 +228,13 @@ def _keys(project: Path) -> tuple[dict[str, str], dict[str, str], str]:
     )
 
 
-def check_seed(seed: int, universe: Universe, work: Path, *, bump: bool = True) -> Outcome:
-    """Generate, lock and compare one project in `work` (a fresh folder)."""
+def check_seed(
+    seed: int, universe: Universe, work: Path, *, bump: bool = True, scoped: bool = True
+) -> Outcome:
+    """Generate, lock and compare one project in `work` (a fresh folder).
+
+    `scoped` adds lockstrip's scoped exports (`lockstrip export --no-dev`, `--extra X`...):
+    in each scope, uv must read the scoped export as the original in that scope."""
     gen = generate(seed)
     outcome = Outcome(seed, frozenset(gen.features))
     runner = _Runner(work)
@@ -253,8 +259,9 @@ def check_seed(seed: int, universe: Universe, work: Path, *, bump: bool = True) 
             outcome.disagreements.append(
                 Disagreement(seed, "read", mode, command, (0, ""), (code, text))
             )
+    originals: dict[tuple[str, ...], tuple[int, str]] = {}
     for kind, args in _commands(gen):
-        original = _masked(project, runner.uv(args, project))
+        original = originals[args] = _masked(project, runner.uv(args, project))
         for name, out in exports.items():
             exported = _masked(out, runner.uv(args, out))
             outcome.comparisons += 1
@@ -272,9 +279,67 @@ def check_seed(seed: int, universe: Universe, work: Path, *, bump: bool = True) 
                 outcome.disagreements.append(
                     Disagreement(seed, "lock-check", "locked", check, original, exported)
                 )
+    if scoped and exports:
+        _check_scoped(gen, project, work, runner, outcome, originals)
     if bump and exports:
         _check_bumps(gen, project, work, runner, outcome)
     return outcome
+
+
+def scope_of(args: tuple[str, ...]) -> Scope:
+    """lockstrip's Scope for one of `scopes()`'s argument lists."""
+    if not args:
+        return Scope()
+    flag, value = args[0], args[1:]
+    return {
+        "--extra": lambda: Scope(extras=value),
+        "--all-extras": lambda: Scope(all_extras=True),
+        "--group": lambda: Scope(groups=value),
+        "--all-groups": lambda: Scope(all_groups=True),
+        "--no-dev": lambda: Scope(no_dev=True),
+        "--package": lambda: Scope(packages=value),
+        "--all-packages": lambda: Scope(all_packages=True),
+    }[flag]()
+
+
+def _check_scoped(
+    gen: Generated,
+    project: Path,
+    work: Path,
+    runner: _Runner,
+    outcome: Outcome,
+    originals: dict[tuple[str, ...], tuple[int, str]],
+) -> None:
+    for index, scope in enumerate(scopes(gen)):
+        command = ("lockstrip", "export", *scope_of(scope).to_args())
+        export_args = (*EXPORT, *scope, *EXPORT_TAIL)
+        original = originals[export_args]
+        try:
+            read = read_project(project)
+            out = work / f"scoped-{index}"
+            write_export(build_export(read, "frozen", scope_of(scope)), out, read.root)
+        except InputError as error:
+            outcome.comparisons += 1
+            if original[0] == 0:  # uv reads this scope: lockstrip must export it
+                found = (2, f"lockstrip: {error}")
+                outcome.disagreements.append(
+                    Disagreement(outcome.seed, "read", "scoped", command, original, found)
+                )
+            continue
+        except Exception as error:
+            outcome.comparisons += 1
+            found = (1, f"crash: {error!r}")
+            outcome.disagreements.append(
+                Disagreement(outcome.seed, "read", "scoped", command, original, found)
+            )
+            continue
+        for kind, args in (("export", export_args), ("sync", (*SYNC, *scope))):
+            exported = _masked(out, runner.uv(args, out))
+            outcome.comparisons += 1
+            if exported != originals[args]:
+                outcome.disagreements.append(
+                    Disagreement(outcome.seed, kind, "scoped", args, originals[args], exported)
+                )
 
 
 def _check_bumps(
