@@ -108,6 +108,7 @@ _CLASSES = (
     ("empty-extra", re.compile(r"Extra `[^`]+` is not defined")),
     ("group-not-defined", re.compile(r"(?i)group `[^`]+`.* is not (defined|present)")),
     ("path-package-missing", re.compile(r"Distribution not found|does not appear to be a Python")),
+    ("no-package-crash", re.compile(r"^crash: KeyError\('package'\)")),
     ("lockstrip-rejects", re.compile(r"^lockstrip: ")),
     ("lockstrip-crashes", re.compile(r"^crash: ")),
 )
