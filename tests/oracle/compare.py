@@ -99,7 +99,7 @@ class Disagreement:
             f"* command: `{self.command}`\n"
             f"* original (exit {self.original[0]}):\n```\n{self.original[1].strip()[:1200]}\n```\n"
             f"* export (exit {self.exported[0]}):\n```\n{self.exported[1].strip()[:1200]}\n```\n"
-            f"* repro: `python bench/oracle_sweep.py --seeds {self.seed} --keep DIR`\n"
+            f"* repro: `python bench/oracle_sweep.py --seeds {self.seed} --workers 1 --keep DIR`\n"
         )
 
 
