@@ -32,7 +32,12 @@ def test_every_rule_has_a_reason(table: dict[str, volatile.Policy]) -> None:
 
 @pytest.mark.parametrize(
     "table",
-    [volatile.LOCAL_SOURCE_KINDS, volatile.ARTIFACT_VOLATILE_KEYS, volatile.TOOL_UV_INSTALL_KEYS],
+    [
+        volatile.LOCAL_SOURCE_KINDS,
+        volatile.ARTIFACT_VOLATILE_KEYS,
+        volatile.TOOL_UV_INSTALL_KEYS,
+        volatile.UNORDERED_KEYS,
+    ],
 )
 def test_every_kept_or_dropped_key_has_a_reason(table: dict[str, str]) -> None:
     for key, reason in table.items():
@@ -94,3 +99,21 @@ def test_frozen_export_drops_what_only_validation_reads() -> None:
         build_export(read_project(FIXTURES / "crewAIInc__crewAI"), "locked").files["uv.lock"]
     )
     assert "options" in locked
+
+
+def test_fork_markers_order_does_not_matter(tmp_path: Path) -> None:
+    """uv writes `resolution-markers` in an order that moves between re-locks of the same
+    resolution (the generative oracle saw it after a version bump): exports and digest
+    keep them sorted."""
+    project = copy_project(FIXTURES / "huggingface__lerobot", tmp_path / "p")
+    read = read_project(project)
+    before = (build_export(read).files, build_export(read, "locked").files, compute_digest(read))
+    lock = tomllib.loads((project / "uv.lock").read_text())
+    shuffled = [lock, *(p for p in lock["package"] if "resolution-markers" in p)]
+    assert len(shuffled) > 1 and len(lock["resolution-markers"]) > 2
+    for table in shuffled:
+        table["resolution-markers"].reverse()
+    (project / "uv.lock").write_text(render_lock(lock))
+    read = read_project(project)
+    after = (build_export(read).files, build_export(read, "locked").files, compute_digest(read))
+    assert after == before
