@@ -32,7 +32,7 @@ EMPTY_EXTRA = "empty-extra"  # an extra with no requirements is lost in the froz
 PATH_PACKAGE = "path-package-missing"  # in-tree non-member path package left out (frozen)
 INCLUDE_GROUP = "include-group"  # include-group dropped: an included requires-python lost
 NO_PACKAGE = "no-package-crash"  # a lock with no [[package]]: KeyError on a scoped export
-DEV_DEPENDENCIES = "group-not-defined"  # dev-dependencies of a project-less root lost
+DEV_DEPENDENCIES = "dev-dependencies"  # dev-dependencies of a project-less root lost
 
 #: Seeds of the fast slice with known disagreements, and their classes (compare.classify).
 KNOWN: dict[int, frozenset[str]] = {

@@ -114,6 +114,14 @@ _CLASSES = (
 )
 
 
+def _group_class(message: str, features: Iterable[str]) -> str:
+    """A lost `dev` group of legacy dev-dependencies, or a group with nothing in the lock."""
+    named = re.search(r"(?i)group `([^`]+)`", message)
+    if named and named.group(1) == "dev" and "dev-dependencies" in features:
+        return "dev-dependencies"
+    return "empty-group"
+
+
 def classify(found: Disagreement, features: Iterable[str] = ()) -> str:
     """The class of a disagreement: what in the export makes uv read it differently."""
     if found.kind == "bump":
@@ -122,6 +130,8 @@ def classify(found: Disagreement, features: Iterable[str] = ()) -> str:
         return "lock-check-fails"
     for name, pattern in _CLASSES:
         if pattern.search(found.exported[1]):
+            if name == "group-not-defined":
+                return _group_class(found.exported[1], features)
             return name
     python = "incompatible with the project's Python requirement"
     if python in found.original[1] + found.exported[1]:
