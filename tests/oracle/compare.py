@@ -188,10 +188,14 @@ class _Runner:
         return result.returncode, result.stdout + result.stderr
 
 
+_TIMING = re.compile(r"\bin \d+(\.\d+)?(ms|s|µs)\b")
+
+
 def _masked(project: Path, code_text: tuple[int, str]) -> tuple[int, str]:
-    """The output with the folder's own path masked and the machine's lines left out."""
+    """The output with the folder's own path and timings masked, the machine's lines left out."""
     code, text = code_text
     text = text.replace(project.as_uri(), "<project-uri>").replace(str(project), "<project>")
+    text = _TIMING.sub("in <time>", text)  # "Checked in 0.01ms", "Audited 3 packages in 2ms"
     noise = re.compile(r"(Using |Would create |warning: |Resolved \d+ packages? in )")
     lines = [line for line in text.splitlines() if not noise.match(line)]
     return code, "\n".join(lines)
