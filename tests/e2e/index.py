@@ -36,6 +36,7 @@ _EPOCH = (2020, 1, 1, 0, 0, 0)
 #: fresh for 10 minutes, a file forever.
 _PAGE_CACHING = "max-age=600, public"
 _FILE_CACHING = "max-age=365000000, immutable, public"
+_JSON = "application/vnd.pypi.simple.v1+json"
 
 
 def _normalize(name: str) -> str:
@@ -120,14 +121,16 @@ def write_sdist(folder: Path, name: str, version: str, files: Mapping[str, str])
 class Index:
     """The served folder, its URL, and a count of the requests served so far."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, upload_time: str | None = None) -> None:
         self.folder = folder
         self.url = ""  # http://127.0.0.1:PORT/simple, once the server has its port
+        #: When set, project pages are also served as PEP 691 JSON giving every file this
+        #: PEP 700 upload time, which uv needs to honour `exclude-newer`.
+        self.upload_time = upload_time
+        #: File name -> its own upload time, over `upload_time` (JSON is served when set).
+        self.upload_times: dict[str, str] = {}
         self._paths: list[str] = []
         self._lock = threading.Lock()
-        #: File name -> its upload time (ISO 8601). When set, project pages are also served
-        #: as PEP 691 JSON, which carries upload times (uv's `exclude-newer` reads them).
-        self.upload_times: dict[str, str] = {}
 
     @property
     def requests(self) -> int:
@@ -183,7 +186,8 @@ def _handler(index: Index) -> type[BaseHTTPRequestHandler]:
             if files is None:
                 self.send_error(404)
                 return
-            if index.upload_times and "json" in self.headers.get("Accept", ""):
+            timed = index.upload_time or index.upload_times
+            if timed and _JSON in self.headers.get("Accept", ""):
                 self._json(name, files)
                 return
             links = []
@@ -199,14 +203,14 @@ def _handler(index: Index) -> type[BaseHTTPRequestHandler]:
                     "filename": path.name,
                     "url": f"/files/{path.name}",
                     "hashes": {"sha256": hashlib.sha256(path.read_bytes()).hexdigest()},
-                    "upload-time": index.upload_times.get(path.name, "2020-01-01T00:00:00Z"),
+                    "upload-time": index.upload_times.get(path.name)
+                    or index.upload_time
+                    or "2020-01-01T00:00:00Z",
                 }
                 for path in files
             ]
-            body = {"meta": {"api-version": "1.1"}, "name": name, "files": entries}
-            self._send(
-                json.dumps(body).encode(), "application/vnd.pypi.simple.v1+json", _PAGE_CACHING
-            )
+            page = {"meta": {"api-version": "1.1"}, "name": name, "files": entries}
+            self._send(json.dumps(page).encode(), _JSON, _PAGE_CACHING)
 
         def _file(self, filename: str) -> None:
             path = index.folder / filename
@@ -235,9 +239,9 @@ def _handler(index: Index) -> type[BaseHTTPRequestHandler]:
 
 
 @contextmanager
-def serve(folder: Path) -> Iterator[Index]:
+def serve(folder: Path, upload_time: str | None = None) -> Iterator[Index]:
     """Serve `folder` on a free port of 127.0.0.1 until the block ends."""
-    index = Index(folder)
+    index = Index(folder, upload_time)
     server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(index))
     index.url = f"http://127.0.0.1:{server.server_address[1]}/simple"
     thread = threading.Thread(target=server.serve_forever, daemon=True)

@@ -28,7 +28,7 @@ __all__ = ["Universe", "universe"]
 
 #: A file newer than this is left out by the generated `exclude-newer`.
 EXCLUDE_NEWER = "2024-01-01T00:00:00Z"
-_NEW = "2025-01-01T00:00:00Z"
+_OLD, _NEW = "2020-01-01T00:00:00Z", "2025-01-01T00:00:00Z"
 
 _PLATFORM_TAGS = (
     "cp311-cp311-manylinux_2_17_x86_64",
@@ -153,8 +153,7 @@ def universe(root: Path) -> Iterator[Universe]:
     _extra_index(extra)
     rev = _git_repo(root / "repo")
     with ExitStack() as stack:
-        index = stack.enter_context(serve(default))
+        index = stack.enter_context(serve(default, upload_time=_OLD))
         index.upload_times.update(times)
-        second = stack.enter_context(serve(extra))
-        second.upload_times["theta-1.5-py3-none-any.whl"] = "2020-01-01T00:00:00Z"
+        second = stack.enter_context(serve(extra, upload_time=_OLD))
         yield Universe(root, index, second, root / "repo", rev)
