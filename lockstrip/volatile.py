@@ -28,6 +28,7 @@ __all__ = [
     "SCOPED_DROPS",
     "SCOPED_MANIFEST_DROPS",
     "SCOPED_REVISION",
+    "UNORDERED_KEYS",
     "Locals",
     "Policy",
     "View",
@@ -87,6 +88,16 @@ LOCK_KEYS: dict[str, Policy] = {
         False,
         "resolver settings (exclude-newer timestamps, resolution and prerelease modes): "
         "only a new resolution reads them, `uv lock --check` compares them",
+    ),
+}
+
+#: Lists that uv reads as sets but writes in an order that can move between re-locks with
+#: the same resolution: every view writes them sorted (top level and in each package).
+UNORDERED_KEYS: dict[str, str] = {
+    "resolution-markers": (
+        "uv's fork order moves between re-locks of the same resolution (seen after a version "
+        "bump of a local package); uv reads them as a set, and `uv lock --check` accepts any "
+        "order"
     ),
 }
 
@@ -374,7 +385,7 @@ def strip_lock(lock: Lock, locals: Locals, view: View) -> dict[str, Any]:
                 out[key] = manifest
         elif key in LOCK_KEYS:
             if LOCK_KEYS[key].keeps(view):
-                out[key] = value
+                out[key] = sorted(value) if key in UNORDERED_KEYS else value
         else:
             out[key] = value  # unknown to this release: kept (see the module docstring)
     if view == "digest" and "conflicts" in out:
@@ -431,6 +442,8 @@ def _strip_package(package: Package, locals: Locals, view: View) -> dict[str, An
                 out[key] = value
         elif key == "source" and view == "digest":
             out[key] = _registry_spelling(value)
+        elif key in UNORDERED_KEYS:
+            out[key] = sorted(value)
         else:
             out[key] = value
     return out

@@ -33,7 +33,12 @@ def test_every_rule_has_a_reason(table: dict[str, volatile.Policy]) -> None:
 
 @pytest.mark.parametrize(
     "table",
-    [volatile.LOCAL_SOURCE_KINDS, volatile.ARTIFACT_VOLATILE_KEYS, volatile.TOOL_UV_INSTALL_KEYS],
+    [
+        volatile.LOCAL_SOURCE_KINDS,
+        volatile.ARTIFACT_VOLATILE_KEYS,
+        volatile.TOOL_UV_INSTALL_KEYS,
+        volatile.UNORDERED_KEYS,
+    ],
 )
 def test_every_kept_or_dropped_key_has_a_reason(table: dict[str, str]) -> None:
     for key, reason in table.items():
@@ -177,6 +182,7 @@ def test_every_rule_that_drops_a_field_is_in_the_readme() -> None:
                 expected.add((where, key))
     expected |= {("uv.lock artifact", key) for key in volatile.ARTIFACT_VOLATILE_KEYS}
     expected |= {("pyproject [tool.uv]", key) for key in volatile.TOOL_UV_NAMES_ONLY}
+    expected |= {("uv.lock, uv.lock package", key) for key in volatile.UNORDERED_KEYS}
     aliases = {
         ("uv.lock local package", "metadata"): "[package.metadata]",
         ("pyproject", "[project] dependencies"): "dependencies",
@@ -188,3 +194,21 @@ def test_every_rule_that_drops_a_field_is_in_the_readme() -> None:
         if (where, aliases.get((where, key), key)) not in listed
     }
     assert not missing, f"rules missing from README's table: {sorted(missing)}"
+
+
+def test_fork_markers_order_does_not_matter(tmp_path: Path) -> None:
+    """uv writes `resolution-markers` in an order that moves between re-locks of the same
+    resolution (the generative oracle saw it after a version bump): exports and digest
+    keep them sorted."""
+    project = copy_project(FIXTURES / "huggingface__lerobot", tmp_path / "p")
+    read = read_project(project)
+    before = (build_export(read).files, build_export(read, "locked").files, compute_digest(read))
+    lock = tomllib.loads((project / "uv.lock").read_text())
+    shuffled = [lock, *(p for p in lock["package"] if "resolution-markers" in p)]
+    assert len(shuffled) > 1 and len(lock["resolution-markers"]) > 2
+    for table in shuffled:
+        table["resolution-markers"].reverse()
+    (project / "uv.lock").write_text(render_lock(lock))
+    read = read_project(project)
+    after = (build_export(read).files, build_export(read, "locked").files, compute_digest(read))
+    assert after == before

@@ -14,17 +14,19 @@ from __future__ import annotations
 import base64
 import hashlib
 import html
+import io
 import json
 import re
 import shutil
+import tarfile
 import threading
 import zipfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-__all__ = ["Index", "serve", "write_wheel"]
+__all__ = ["Index", "serve", "write_sdist", "write_wheel"]
 
 #: Every file in a hand-written wheel gets this time: the same input gives the same bytes.
 _EPOCH = (2020, 1, 1, 0, 0, 0)
@@ -52,19 +54,33 @@ def write_wheel(
     name: str,
     version: str,
     requires: Iterable[str] = (),
+    *,
+    extras: Mapping[str, Iterable[str]] | None = None,
+    requires_python: str | None = None,
     tag: str = "py3-none-any",
 ) -> Path:
-    """A wheel of `name` whose module says its own version; returns its path. The code is pure
-    Python whatever the `tag`, so a platform wheel of any machine installs on this one."""
+    """A wheel of `name` whose module says its own version; returns its path.
+
+    `extras` maps each extra to its requirements (written with `extra == "..."` markers);
+    `tag` may name a platform (`cp311-cp311-win_amd64`): the wheel is then not pure."""
     module = name.replace("-", "_")
     dist_info = f"{module}-{version}.dist-info"
     metadata = f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n"
+    if requires_python:
+        metadata += f"Requires-Python: {requires_python}\n"
     metadata += "".join(f"Requires-Dist: {requirement}\n" for requirement in requires)
+    for extra, extra_requires in (extras or {}).items():
+        metadata += f"Provides-Extra: {extra}\n"
+        metadata += "".join(
+            f"Requires-Dist: {with_extra_marker(requirement, extra)}\n"
+            for requirement in extra_requires
+        )
+    pure = "true" if tag.endswith("-any") else "false"
     files = {
         f"{module}/__init__.py": f'__version__ = "{version}"\n',
         f"{dist_info}/METADATA": metadata,
         f"{dist_info}/WHEEL": (
-            f"Wheel-Version: 1.0\nGenerator: lockstrip-e2e\nRoot-Is-Purelib: true\nTag: {tag}\n"
+            f"Wheel-Version: 1.0\nGenerator: lockstrip-e2e\nRoot-Is-Purelib: {pure}\nTag: {tag}\n"
         ),
     }
     record = "".join(
@@ -81,6 +97,27 @@ def write_wheel(
     return path
 
 
+def with_extra_marker(requirement: str, extra: str) -> str:
+    """`requirement` as written under `extra` in METADATA: its marker and the extra's."""
+    spec, _, marker = requirement.partition(";")
+    if marker.strip():
+        return f'{spec.strip()}; ({marker.strip()}) and extra == "{extra}"'
+    return f'{spec.strip()}; extra == "{extra}"'
+
+
+def write_sdist(folder: Path, name: str, version: str, files: Mapping[str, str]) -> Path:
+    """A source distribution `name-version.tar.gz` holding `files` under its top folder."""
+    base = f"{name.replace('-', '_')}-{version}"
+    path = folder / f"{base}.tar.gz"
+    with tarfile.open(path, "w:gz") as archive:
+        for rel, text in sorted(files.items()):
+            data = text.encode()
+            info = tarfile.TarInfo(f"{base}/{rel}")
+            info.size, info.mtime, info.mode = len(data), 1577836800, 0o644
+            archive.addfile(info, io.BytesIO(data))
+    return path
+
+
 class Index:
     """The served folder, its URL, and a count of the requests served so far."""
 
@@ -90,6 +127,8 @@ class Index:
         #: When set, project pages are also served as PEP 691 JSON giving every file this
         #: PEP 700 upload time, which uv needs to honour `exclude-newer`.
         self.upload_time = upload_time
+        #: File name -> its own upload time, over `upload_time` (JSON is served when set).
+        self.upload_times: dict[str, str] = {}
         self._paths: list[str] = []
         self._lock = threading.Lock()
 
@@ -116,7 +155,7 @@ class Index:
         """Normalized project name -> its files, read from the folder on every request."""
         found: dict[str, list[Path]] = {}
         for path in sorted(self.folder.iterdir()):
-            if path.suffix == ".whl":
+            if path.name.endswith((".whl", ".tar.gz")):
                 found.setdefault(_normalize(path.name.split("-")[0]), []).append(path)
         return found
 
@@ -158,7 +197,8 @@ def _handler(index: Index, auth: tuple[str, str] | None) -> type[BaseHTTPRequest
             if files is None:
                 self.send_error(404)
                 return
-            if index.upload_time and _JSON in self.headers.get("Accept", ""):
+            timed = index.upload_time or index.upload_times
+            if timed and _JSON in self.headers.get("Accept", ""):
                 self._json(name, files)
                 return
             links = []
@@ -174,7 +214,9 @@ def _handler(index: Index, auth: tuple[str, str] | None) -> type[BaseHTTPRequest
                     "filename": path.name,
                     "url": f"/files/{path.name}",
                     "hashes": {"sha256": hashlib.sha256(path.read_bytes()).hexdigest()},
-                    "upload-time": index.upload_time,
+                    "upload-time": index.upload_times.get(path.name)
+                    or index.upload_time
+                    or "2020-01-01T00:00:00Z",
                 }
                 for path in files
             ]
