@@ -20,6 +20,8 @@ from lockstrip.render_pyproject import render_pyproject
 from lockstrip.volatile import (
     LOCAL_SOURCE_KINDS,
     keep_groups,
+    keep_lock_groups,
+    kept_group_names,
     strip_lock,
     strip_member_pyproject,
     strip_root_pyproject,
@@ -140,7 +142,11 @@ def build_export(
     stripped = strip_root_pyproject(
         project.pyproject, mode, lock_name=project.root_name, members=workspace
     )
+    #: Local package name -> the groups its scoped pyproject keeps, which its lock entry
+    #: then names (`keep_lock_groups`).
+    kept_groups: dict[str | None, set[str]] = {}
     if groups is not None:
+        kept_groups[project.root_name] = kept_group_names(stripped, groups[None])
         stripped = keep_groups(stripped, groups[None])
     files = {"pyproject.toml": header(mode, options) + render_pyproject(stripped)}
     # Every local package inside the project, workspace member or path dependency: uv's
@@ -153,8 +159,20 @@ def build_export(
             source = project.member_pyproject(member)
         doc = strip_member_pyproject(source, mode, name=member.name)
         if groups is not None:
+            kept_groups[member.name] = kept_group_names(doc, groups.get(member.name, set()))
             doc = keep_groups(doc, groups.get(member.name, set()))
         files[f"{member.path}/pyproject.toml"] = header(mode, options) + render_pyproject(doc)
+    if kept_groups:
+        lock = {
+            **lock,
+            "package": [
+                keep_lock_groups(table, kept_groups[table["name"]])
+                if table.get("name") in kept_groups
+                and LOCAL_SOURCE_KINDS.keys() & table["source"].keys()
+                else table
+                for table in lock["package"]
+            ],
+        }
     files["uv.lock"] = render_lock(lock)
     if requirements:
         from lockstrip.requirements import render_requirements

@@ -17,6 +17,7 @@ for installation.
 from __future__ import annotations
 
 import posixpath
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal, NamedTuple
 
@@ -34,6 +35,8 @@ __all__ = [
     "View",
     "find_locals",
     "keep_groups",
+    "keep_lock_groups",
+    "kept_group_names",
     "local_id",
     "registry_spelling",
     "strip_lock",
@@ -202,7 +205,9 @@ SCOPED_DROPS: dict[str, str] = {
     "install never reaches cannot be activated; a set left with one item conflicts with "
     "nothing",
     "group names the install does not choose": "a group stays when the install reads its "
-    "edges, when the flags name it, or when `default-groups` lists it (uv checks those names)",
+    "edges, when the flags name it, when `default-groups` lists it (uv checks those names) or "
+    "when a kept group includes it (`include-group`); a local lock entry's `requires-dev` "
+    "names the same groups as its pyproject",
     "revision": "written as SCOPED_REVISION whatever the lock says: uv releases bump it (or "
     "add it) without a dependency change, and uv installs from locks of every revision of "
     "format 1 alike",
@@ -213,7 +218,7 @@ SCOPED_DROPS: dict[str, str] = {
     "lock entries carry it too, whether or not the project's pyproject is dynamic",
 }
 
-#: The lock revision a scoped export is written with: the one uv 0.13 writes.
+#: The lock revision a scoped export is written with: one every uv since 0.5 reads the same.
 SCOPED_REVISION = 3
 #: `[manifest]` keys a scoped export drops (see SCOPED_DROPS).
 SCOPED_MANIFEST_DROPS = ("constraints", "overrides", "excludes")
@@ -595,32 +600,76 @@ def strip_member_pyproject(doc: Mapping[str, Any], view: View, *, name: str) -> 
     return out
 
 
-def keep_groups(doc: Mapping[str, Any], names: set[str]) -> dict[str, Any]:
-    """A stripped pyproject with only the dependency groups `names` and those its
-    `default-groups` lists (see SCOPED_DROPS), in `[dependency-groups]` and in the per-group
-    settings of `[tool.uv]`. `default-groups` stays as written: `uv sync --package NAME`
-    reads the root's, `uv export --package NAME` the member's."""
-    out = dict(doc)
+def _group_key(name: str) -> str:
+    """A group name as uv compares it (PEP 735 normalizes group names like project names)."""
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def kept_group_names(doc: Mapping[str, Any], names: set[str]) -> set[str]:
+    """The groups (normalized) a scoped pyproject keeps: `names`, those its `default-groups`
+    lists (uv checks that each names a group of this pyproject), and every group a kept one
+    includes (uv resolves `include-group` when it reads the pyproject, installed or not)."""
+    kept = {_group_key(name) for name in names}
     tool_uv = doc.get("tool", {}).get("uv")
     defaults = tool_uv.get("default-groups") if isinstance(tool_uv, Mapping) else None
-    if isinstance(defaults, list):  # uv checks that each names a group of this pyproject
-        names = names | set(defaults)
+    if isinstance(defaults, list):
+        kept |= {_group_key(name) for name in defaults if isinstance(name, str)}
     groups = doc.get("dependency-groups")
     if isinstance(groups, Mapping):
-        kept = {group: value for group, value in groups.items() if group in names}
-        if kept:
-            out["dependency-groups"] = kept
+        by_key = {_group_key(name): entries for name, entries in groups.items()}
+        todo = list(kept)
+        while todo:
+            entries = by_key.get(todo.pop())
+            for entry in entries if isinstance(entries, list) else ():
+                included = entry.get("include-group") if isinstance(entry, Mapping) else None
+                if isinstance(included, str) and _group_key(included) not in kept:
+                    kept.add(_group_key(included))
+                    todo.append(_group_key(included))
+    return kept
+
+
+def keep_groups(doc: Mapping[str, Any], names: set[str]) -> dict[str, Any]:
+    """A stripped pyproject with only the dependency groups `kept_group_names` keeps (see
+    SCOPED_DROPS), in `[dependency-groups]` and in the per-group settings of `[tool.uv]`.
+    `default-groups` stays as written: `uv sync --package NAME` reads the root's, `uv export
+    --package NAME` the member's."""
+    kept = kept_group_names(doc, names)
+    out = dict(doc)
+    tool_uv = doc.get("tool", {}).get("uv")
+    groups = doc.get("dependency-groups")
+    if isinstance(groups, Mapping):
+        chosen = {group: value for group, value in groups.items() if _group_key(group) in kept}
+        if chosen:
+            out["dependency-groups"] = chosen
         else:
             del out["dependency-groups"]
     if isinstance(tool_uv, Mapping):
         uv = dict(tool_uv)
         if isinstance(uv.get("dependency-groups"), Mapping):
-            settings = {g: v for g, v in uv["dependency-groups"].items() if g in names}
+            settings = {g: v for g, v in uv["dependency-groups"].items() if _group_key(g) in kept}
             if settings:
                 uv["dependency-groups"] = settings
             else:
                 del uv["dependency-groups"]
         out["tool"] = {**doc["tool"], "uv": uv}
+    return out
+
+
+def keep_lock_groups(package: Mapping[str, Any], kept: set[str]) -> dict[str, Any]:
+    """A local lock package whose `[package.metadata] requires-dev` names only the groups
+    `kept` (normalized): uv checks `--group G` against those names, so they follow the
+    pyproject's `keep_groups`, and a group the scope never reads stays out of the export."""
+    out = dict(package)
+    metadata = package.get("metadata")
+    if isinstance(metadata, Mapping) and isinstance(metadata.get("requires-dev"), Mapping):
+        dev = {g: v for g, v in metadata["requires-dev"].items() if _group_key(g) in kept}
+        rest = {k: v for k, v in metadata.items() if k != "requires-dev"}
+        if dev:
+            rest["requires-dev"] = dev
+        if rest:
+            out["metadata"] = rest
+        else:
+            del out["metadata"]
     return out
 
 
