@@ -189,6 +189,10 @@ class _Runner:
 
 
 _TIMING = re.compile(r"\bin \d+(\.\d+)?(ms|s|µs)\b")
+#: Where uv says a requires-python comes from: "(from workspace member `app`'s `tool.uv...`)"
+#: in a workspace, "(from `tool.uv...`)" where a scoped export kept the root alone. The same
+#: requirement refuses the same interpreter; only the wording names the workspace.
+_MEMBER_OF = re.compile(r"\(from workspace member `[^`]+`'s `")
 
 
 def _masked(project: Path, code_text: tuple[int, str]) -> tuple[int, str]:
@@ -196,6 +200,7 @@ def _masked(project: Path, code_text: tuple[int, str]) -> tuple[int, str]:
     code, text = code_text
     text = text.replace(project.as_uri(), "<project-uri>").replace(str(project), "<project>")
     text = _TIMING.sub("in <time>", text)  # "Checked in 0.01ms", "Audited 3 packages in 2ms"
+    text = _MEMBER_OF.sub("(from `", text)
     noise = re.compile(r"(Using |Would create |warning: |Resolved \d+ packages? in )")
     lines = [line for line in text.splitlines() if not noise.match(line)]
     return code, "\n".join(lines)
