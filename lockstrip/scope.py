@@ -585,12 +585,7 @@ def export_lock(
     """A frozen view cut down to `selection`, holding only what that install reads: the
     packages it takes (local ones too, and no others) and the lock-level fields they use
     (`lockstrip.volatile.SCOPED_DROPS` says what goes and why)."""
-    from lockstrip.volatile import (
-        MASKED_VERSION,
-        SCOPED_MANIFEST_DROPS,
-        SCOPED_REVISION,
-        registry_spelling,
-    )
+    from lockstrip.volatile import strip_scoped_lock
 
     # the root project stays, without edges: uv checks that the lock holds the workspace root
     keep = frozenset(
@@ -599,36 +594,7 @@ def export_lock(
         if package.name == project.root_name and project.locals.is_local(package)
     )
     lock = restrict(view, project, selection, target, keep_locals=False, keep=keep)
-    kept: list[dict[str, Any]] = lock["package"]
-    names = {table["name"] for table in kept}
-    members = set(project.lock.members) - {project.root_name}
-    out: dict[str, Any] = {}
-    for key, value in lock.items():
-        if key == "revision":
-            continue
-        if key == "conflicts":
-            value = [
-                items
-                for conflict in value
-                if len(items := [item for item in conflict if item.get("package") in names]) > 1
-            ]
-        elif key == "manifest":
-            manifest = {k: v for k, v in value.items() if k not in SCOPED_MANIFEST_DROPS}
-            if "members" in manifest:
-                manifest["members"] = [name for name in manifest["members"] if name in names]
-            value = {k: v for k, v in manifest.items() if v}
-        elif key == "package":
-            value = [
-                {"name": table["name"], "version": MASKED_VERSION, **registry_spelling(table)}
-                if table["name"] in members and {"editable", "virtual"} & table["source"].keys()
-                else registry_spelling(table)
-                for table in kept
-            ]
-        if value or key == "package":
-            out[key] = value
-        if key == "version":
-            out["revision"] = SCOPED_REVISION
-    return out
+    return strip_scoped_lock(lock, members=set(project.lock.members) - {project.root_name})
 
 
 def group_names(project: Project, scope: Scope, selection: Selection) -> dict[str | None, set[str]]:

@@ -42,6 +42,7 @@ __all__ = [
     "strip_lock",
     "strip_member_pyproject",
     "strip_root_pyproject",
+    "strip_scoped_lock",
 ]
 
 View = Literal["frozen", "locked", "digest"]
@@ -222,6 +223,42 @@ SCOPED_DROPS: dict[str, str] = {
 SCOPED_REVISION = 3
 #: `[manifest]` keys a scoped export drops (see SCOPED_DROPS).
 SCOPED_MANIFEST_DROPS = ("constraints", "overrides", "excludes")
+
+
+def strip_scoped_lock(lock: Mapping[str, Any], *, members: set[str]) -> dict[str, Any]:
+    """A lock already cut down to one install's packages, with SCOPED_DROPS applied to the
+    rest: conflict sets and `[manifest] members` about packages it no longer holds, the
+    manifest's resolution inputs, the revision, registry spelling and members' versions.
+    `members` are the workspace members other than the root."""
+    kept: list[dict[str, Any]] = lock["package"]
+    names = {table["name"] for table in kept}
+    out: dict[str, Any] = {}
+    for key, value in lock.items():
+        if key == "revision":
+            continue
+        if key == "conflicts":
+            value = [
+                items
+                for conflict in value
+                if len(items := [item for item in conflict if item.get("package") in names]) > 1
+            ]
+        elif key == "manifest":
+            manifest = {k: v for k, v in value.items() if k not in SCOPED_MANIFEST_DROPS}
+            if "members" in manifest:
+                manifest["members"] = [name for name in manifest["members"] if name in names]
+            value = {k: v for k, v in manifest.items() if v}
+        elif key == "package":
+            value = [
+                {"name": table["name"], "version": MASKED_VERSION, **registry_spelling(table)}
+                if table["name"] in members and {"editable", "virtual"} & table["source"].keys()
+                else registry_spelling(table)
+                for table in kept
+            ]
+        if value or key == "package":
+            out[key] = value
+        if key == "version":
+            out["revision"] = SCOPED_REVISION
+    return out
 
 
 # --- pyproject.toml ------------------------------------------------------------------------
