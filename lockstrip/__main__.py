@@ -1,3 +1,3 @@
-from lockstrip._cli import main
+from lockstrip._main import main
 
 main()

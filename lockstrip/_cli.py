@@ -450,17 +450,22 @@ def _digest(args: argparse.Namespace) -> int:
         data = result.as_json()
         data["scope"] = scope.describe() if scope else None
         data["target"] = target.describe() if target else None
-        print(json.dumps(data, indent=2))
+        text = json.dumps(data, indent=2)
     elif fmt == "github" and output:
         name = args.name or "digest"
         from lockstrip.files import append
 
         append(Path(output), f"{name}={result.value}\n".encode())
-        print(f"{name}={result.value}")
+        text = f"{name}={result.value}"
     elif fmt in ("env", "gitlab"):
-        print(f"{args.name or 'LOCKSTRIP_DIGEST'}={result.value}")
+        text = f"{args.name or 'LOCKSTRIP_DIGEST'}={result.value}"
     else:
-        print(result.value)
+        text = result.value
+    print(text)
+    if args.write is None and fmt != "github" and not args.no_cache:  # stdout alone: replayable
+        from lockstrip import cache
+
+        cache.record(args.argv, text + "\n")
     return EXIT_OK
 
 
@@ -685,6 +690,14 @@ def _parser() -> argparse.ArgumentParser:
     )
     digest.add_argument("--json", action="store_true", help="the same as --format json")
     digest.add_argument(
+        "--no-cache",
+        action="store_true",
+        help=(
+            "neither use nor fill the digest cache (also: LOCKSTRIP_NO_CACHE=1; its folder: "
+            "LOCKSTRIP_CACHE_DIR, default the user cache folder)"
+        ),
+    )
+    digest.add_argument(
         "--name", help="the output's name (github: digest; gitlab, env: LOCKSTRIP_DIGEST)"
     )
     digest.add_argument(
@@ -718,6 +731,7 @@ def run(argv: Sequence[str] | None = None) -> int:
     """
     parser = _parser()
     args = parser.parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)
     if not hasattr(args, "run"):
         parser.print_help(sys.stderr)
         return EXIT_BAD_INPUT
@@ -802,6 +816,10 @@ def main() -> None:
     sys.unraisablehook = _quiet_unraisable(sys.unraisablehook)
     _tolerant_streams()
     interrupted: int | None = None
+    from lockstrip import cache
+
+    if cache.enabled(sys.argv[1:]):
+        cache.start_recording()
     try:
         code = run()
         sys.stdout.flush()  # here, so that a closed pipe is met inside the try

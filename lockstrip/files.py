@@ -22,6 +22,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
 
+from lockstrip import cache
 from lockstrip.errors import InputError, OutputError
 
 __all__ = [
@@ -89,7 +90,10 @@ def read_bytes(path: Path, limit: int | None = None) -> bytes:
     try:
         info = os.fstat(handle)  # what was opened, if the path changed since
         _check_readable(path, info.st_mode)
-        return _read_at_most(handle, path, limit, info.st_size)
+        data = _read_at_most(handle, path, limit, info.st_size)
+        if cache.reads is not None:
+            cache.reads.append((str(path), data))
+        return data
     except OSError as error:
         raise InputError(path, f"cannot read: {error.strerror or error}") from None
     finally:

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, NamedTuple, Protocol
 
+from lockstrip import cache
 from lockstrip.errors import InputError
 from lockstrip.lockfile import Lock, check_url, parse_lock, toml_type
 from lockstrip.tomlread import parse_toml, read_text
@@ -46,7 +47,11 @@ class FolderFiles:
 
     def read(self, rel: str) -> str | None:
         path = self.root / rel
-        return read_text(path) if path.exists() or path.is_symlink() else None
+        if path.exists() or path.is_symlink():
+            return read_text(path)
+        if cache.reads is not None:  # a digest that found no file holds while none appears
+            cache.reads.append((str(path), None))
+        return None
 
     def where(self, rel: str) -> Path:
         return self.root / rel
