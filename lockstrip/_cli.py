@@ -809,18 +809,18 @@ def main() -> None:
     gc.disable()
     import signal
 
+    from lockstrip import cache
     from lockstrip.files import remove_temporaries
 
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, _interrupt)
     sys.unraisablehook = _quiet_unraisable(sys.unraisablehook)
     _tolerant_streams()
-    interrupted: int | None = None
-    from lockstrip import cache
-
     if cache.enabled(sys.argv[1:]):
         cache.start_recording()
+    interrupted: int | None = None
+    code = EXIT_INTERNAL
     try:
+        for signum in (signal.SIGINT, signal.SIGTERM):  # from here on, the finally cleans up
+            signal.signal(signum, _interrupt)
         code = run()
         sys.stdout.flush()  # here, so that a closed pipe is met inside the try
     except KeyboardInterrupt as interrupt:
