@@ -23,7 +23,7 @@ import re
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any, NamedTuple, TextIO
 
 from lockstrip import __version__
 from lockstrip.errors import InputError, LockstripError
@@ -564,43 +564,7 @@ def _debug_option(parser: argparse.ArgumentParser, default: Any) -> None:
     )
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="lockstrip",
-        description=_DESCRIPTION,
-        epilog=_EXIT_CODES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    parser.add_argument("--version", action="version", version=f"lockstrip {__version__}")
-    _debug_option(parser, False)
-    # Accepted after the command too; SUPPRESS keeps a `--debug` given before it.
-    common = argparse.ArgumentParser(add_help=False)
-    _debug_option(common, argparse.SUPPRESS)
-    commands = parser.add_subparsers(title="commands", metavar="COMMAND")
-
-    def command(
-        name: str, help: str, example: str, run: Callable[[argparse.Namespace], int]
-    ) -> argparse.ArgumentParser:
-        sub = commands.add_parser(
-            name,
-            help=help.splitlines()[0],
-            description=help,
-            epilog=example,
-            formatter_class=argparse.RawDescriptionHelpFormatter,
-            parents=[common],
-        )
-        sub.add_argument(
-            "project",
-            nargs="?",
-            type=_path,
-            default=Path("."),
-            metavar="PROJECT_DIR",
-            help="the project folder, holding uv.lock and pyproject.toml (default: .)",
-        )
-        sub.set_defaults(run=run)
-        return sub
-
-    export = command("export", _EXPORT_HELP, _EXPORT_EXAMPLE, _export)
+def _export_options(export: argparse.ArgumentParser) -> None:
     export.add_argument(
         "--out",
         "-o",
@@ -629,8 +593,10 @@ def _parser() -> argparse.ArgumentParser:
         help="also write requirements.txt: the install's third-party pins with hashes, "
         "for an offline install from a wheelhouse (lockstrip fetch)",
     )
+    _selection_options(export)
 
-    check = command("check", _CHECK_HELP, _CHECK_EXAMPLE, _check)
+
+def _check_options(check: argparse.ArgumentParser) -> None:
     check.add_argument(
         "--out", "-o", type=_path, default=Path("lockstrip-export"), help="the export folder"
     )
@@ -639,20 +605,14 @@ def _parser() -> argparse.ArgumentParser:
     )
     check.add_argument("--json", action="store_true", help="print a JSON report")
 
-    diff = commands.add_parser(
-        "diff",
-        help=_DIFF_HELP.splitlines()[0],
-        description=_DIFF_HELP,
-        epilog=_DIFF_EXAMPLE,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        parents=[common],
-    )
+
+def _diff_options(diff: argparse.ArgumentParser) -> None:
     diff.add_argument("paths", nargs="*", type=_path, metavar="OLD NEW | PROJECT_DIR")
     diff.add_argument("--git", metavar="REV|A..B", help="compare git revisions of the project")
     diff.add_argument("--json", action="store_true", help="print a JSON report")
-    diff.set_defaults(run=_diff)
 
-    dockerfile = command("dockerfile", _DOCKERFILE_HELP, _DOCKERFILE_EXAMPLE, _dockerfile)
+
+def _dockerfile_options(dockerfile: argparse.ArgumentParser) -> None:
     dockerfile.add_argument(
         "--lockstrip-spec",
         metavar="SPEC",
@@ -678,7 +638,8 @@ def _parser() -> argparse.ArgumentParser:
         "once, and each member's stage installs its own scope offline from it",
     )
 
-    digest = command("digest", _DIGEST_HELP, _DIGEST_EXAMPLE, _digest)
+
+def _digest_options(digest: argparse.ArgumentParser) -> None:
     digest.add_argument(
         "--format",
         choices=("text", "json", "github", "gitlab", "env"),
@@ -706,7 +667,10 @@ def _parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="also write the digest to FILE, only when it changes (for hashFiles, cache:key:files)",
     )
-    fetch = command("fetch", _FETCH_HELP, _FETCH_EXAMPLE, _fetch)
+    _selection_options(digest)
+
+
+def _fetch_options(fetch: argparse.ArgumentParser) -> None:
     fetch.add_argument(
         "--dest", "-d", type=_path, required=True, metavar="DIR", help="the folder to fill"
     )
@@ -716,8 +680,65 @@ def _parser() -> argparse.ArgumentParser:
     )
     fetch.add_argument("--quiet", "-q", action="store_true", help="print warnings and errors only")
     _selection_options(fetch)
-    _selection_options(digest)
-    _selection_options(export)
+
+
+class _Command(NamedTuple):
+    help: str
+    example: str
+    run: Callable[[argparse.Namespace], int]
+    options: Callable[[argparse.ArgumentParser], None]
+    project: bool = True  # takes the project folder as its one argument
+
+
+_COMMANDS = {
+    "export": _Command(_EXPORT_HELP, _EXPORT_EXAMPLE, _export, _export_options),
+    "check": _Command(_CHECK_HELP, _CHECK_EXAMPLE, _check, _check_options),
+    "diff": _Command(_DIFF_HELP, _DIFF_EXAMPLE, _diff, _diff_options, project=False),
+    "dockerfile": _Command(_DOCKERFILE_HELP, _DOCKERFILE_EXAMPLE, _dockerfile, _dockerfile_options),
+    "digest": _Command(_DIGEST_HELP, _DIGEST_EXAMPLE, _digest, _digest_options),
+    "fetch": _Command(_FETCH_HELP, _FETCH_EXAMPLE, _fetch, _fetch_options),
+}
+
+
+def _parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
+    """The command line's parser. When `argv` names a command, only that command's parser
+    is built: argparse spends ~1 ms per command building parsers the run never reads.
+    The first word that is a command's name is the command (no option before it takes a
+    value); with none, every command is built, for the help and the error that lists them."""
+    named = [word for word in argv if word in _COMMANDS][:1]
+    parser = argparse.ArgumentParser(
+        prog="lockstrip",
+        description=_DESCRIPTION,
+        epilog=_EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"lockstrip {__version__}")
+    _debug_option(parser, False)
+    # Accepted after the command too; SUPPRESS keeps a `--debug` given before it.
+    common = argparse.ArgumentParser(add_help=False)
+    _debug_option(common, argparse.SUPPRESS)
+    commands = parser.add_subparsers(title="commands", metavar="COMMAND")
+    for name in named or _COMMANDS:
+        command = _COMMANDS[name]
+        sub = commands.add_parser(
+            name,
+            help=command.help.splitlines()[0],
+            description=command.help,
+            epilog=command.example,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+            parents=[common],
+        )
+        if command.project:
+            sub.add_argument(
+                "project",
+                nargs="?",
+                type=_path,
+                default=Path("."),
+                metavar="PROJECT_DIR",
+                help="the project folder, holding uv.lock and pyproject.toml (default: .)",
+            )
+        command.options(sub)
+        sub.set_defaults(run=command.run)
     return parser
 
 
@@ -729,9 +750,10 @@ def run(argv: Sequence[str] | None = None) -> int:
     a CI step would show as if it were the answer. Interrupts and a closed stdout pass
     through to `main`, which owns the process (signals, streams).
     """
-    parser = _parser()
-    args = parser.parse_args(argv)
-    args.argv = list(sys.argv[1:] if argv is None else argv)
+    words = list(sys.argv[1:] if argv is None else argv)
+    parser = _parser(words)
+    args = parser.parse_args(words)
+    args.argv = words
     if not hasattr(args, "run"):
         parser.print_help(sys.stderr)
         return EXIT_BAD_INPUT
