@@ -58,12 +58,21 @@ _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+\Z")
 _NEEDS_ESCAPE = re.compile(r'[\x00-\x08\x0a-\x1f\x7f"\\]')
 
 
+_KEYS: dict[str, str] = {}  # a lock has a few dozen distinct keys, written 20,000 times
+
+
 def toml_key(key: str) -> str:
-    return key if _BARE_KEY.match(key) else toml_string(key)
+    written = _KEYS.get(key)
+    if written is None:
+        written = _KEYS[key] = key if _BARE_KEY.match(key) else toml_string(key)
+    return written
 
 
 def toml_string(value: str) -> str:
     """A TOML string as toml_edit writes it: literal when that avoids escapes."""
+    # The usual string first, without a regex: printable, so no control character.
+    if '"' not in value and "\\" not in value and value.isprintable():
+        return f'"{value}"'
     if not _NEEDS_ESCAPE.search(value):
         return f'"{value}"'
     if "'" not in value and not re.search(r"[\x00-\x08\x0a-\x1f\x7f]", value):
@@ -85,6 +94,13 @@ def toml_string(value: str) -> str:
 
 def toml_value(value: Any) -> str:
     """A value on one line: strings, numbers, booleans, dates, inline tables and arrays."""
+    kind = value.__class__  # the parsed types first, without the ABC checks below
+    if kind is str:
+        return toml_string(value)
+    if kind is dict:
+        if not value:
+            return "{}"
+        return "{ " + ", ".join(f"{toml_key(k)} = {toml_value(v)}" for k, v in value.items()) + " }"
     if isinstance(value, str):
         return toml_string(value)
     if isinstance(value, bool):
