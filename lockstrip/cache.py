@@ -38,9 +38,9 @@ MAX_ENTRIES = 1000
 _ENVIRONMENT = ("LOCKSTRIP_MAX_FILE_SIZE",)
 _PACKAGE = os.path.dirname(os.path.abspath(__file__))
 
-#: The files this run read, in order, as (path, bytes or None for "did not exist"), while
-#: recording: `lockstrip.files` adds to it.
-reads: list[tuple[str, bytes | None]] | None = None
+#: The files this run read, in order, as (path, sha256 or "-" for "did not exist"), while
+#: recording (`note_read`).
+reads: list[tuple[str, str]] | None = None
 
 
 def enabled(argv: list[str]) -> bool:
@@ -140,9 +140,16 @@ def replay(argv: list[str]) -> str | None:
 
 
 def start_recording() -> None:
-    """From now on, `lockstrip.files` notes each file it reads, for `record`."""
+    """From now on, each file lockstrip reads is noted (`note_read`), for `record`."""
     global reads
     reads = []
+
+
+def note_read(path: str, data: bytes | None) -> None:
+    """While recording: the run read `data` from `path` (None: found no file there). Hashed
+    now, so that a 200 MB lock's bytes are not kept alive until the run ends."""
+    if reads is not None:
+        reads.append((path, "-" if data is None else _sha256(data)))
 
 
 def record(argv: list[str], output: str) -> None:
@@ -156,10 +163,10 @@ def record(argv: list[str], output: str) -> None:
 
     lines = [FORMAT]
     seen = set()
-    for name, data in reads:
+    for name, digest in reads:
         if name not in seen:
             seen.add(name)
-            lines.append(f"{'-' if data is None else _sha256(data)} {name}")
+            lines.append(f"{digest} {name}")
     body = ("\n".join(lines) + "\n\n" + output).encode("utf-8", "surrogateescape")
     folder = directory()
     try:

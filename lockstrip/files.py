@@ -92,7 +92,7 @@ def read_bytes(path: Path, limit: int | None = None) -> bytes:
         _check_readable(path, info.st_mode)
         data = _read_at_most(handle, path, limit, info.st_size)
         if cache.reads is not None:
-            cache.reads.append((str(path), data))
+            cache.note_read(str(path), data)
         return data
     except OSError as error:
         raise InputError(path, f"cannot read: {error.strerror or error}") from None

@@ -50,7 +50,7 @@ class FolderFiles:
         if path.exists() or path.is_symlink():
             return read_text(path)
         if cache.reads is not None:  # a digest that found no file holds while none appears
-            cache.reads.append((str(path), None))
+            cache.note_read(str(path), None)
         return None
 
     def where(self, rel: str) -> Path:
@@ -260,7 +260,9 @@ def read_files(files: ProjectFiles, root: Path) -> Project:
             files.where("pyproject.toml"), "file not found (a uv project needs one beside uv.lock)"
         )
     pyproject = _load_pyproject(files, "pyproject.toml")
-    lock = parse_lock(parse_toml(lock_text, lock_path), lock_path)
+    parsed = parse_toml(lock_text, lock_path)
+    del lock_text  # a 200 MB lock's text need not outlive its parse
+    lock = parse_lock(parsed, lock_path)
     locals = find_locals(lock)
     _check_root(pyproject, locals, lock_path)
     workspace = set(lock.members)
