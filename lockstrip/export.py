@@ -6,11 +6,9 @@ import os
 import posixpath
 import shlex
 import shutil
-import tempfile
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 from lockstrip.errors import InputError, LockstripError, OutputError
 from lockstrip.files import deferred_interrupts, forget_temporary, read_bytes, track_temporary
@@ -86,8 +84,7 @@ def export_mode(folder: Path) -> Mode | None:
 _EXPORT_FILES = frozenset({"pyproject.toml", "uv.lock", "requirements.txt"})
 
 
-@dataclass(frozen=True)
-class Export:
+class Export(NamedTuple):
     """The files of an export (relative POSIX path -> text) and notes for the user."""
 
     files: Mapping[str, str]
@@ -277,6 +274,8 @@ def write_export(export: Export, out: Path, project_root: Path, *, force: bool =
             raise OutputError(out / rel, "would be written outside the export folder")
     parent = out.resolve().parent
     staging: Path | None = None
+    import tempfile  # only a write needs it
+
     try:
         # Held back, an interrupt cannot come between creating a temporary folder and
         # registering it, nor between the renames of the swap.
@@ -289,8 +288,11 @@ def write_export(export: Export, out: Path, project_root: Path, *, force: bool =
             path.parent.mkdir(parents=True, exist_ok=True)
             with path.open("w", encoding="utf-8", newline="\n") as handle:
                 handle.write(text)
-                handle.flush()
-                os.fsync(handle.fileno())
+        # Synced after all are written, not one by one: the first sync's journal commit
+        # takes the others' data along (livekit's 85 files: 0.52 s instead of 0.74 s on a
+        # busy disk). Still before the swap, which never shows a file that is not on disk.
+        for rel in export.files:
+            _sync(staging / rel)
         staging.chmod(0o755)
         with deferred_interrupts():
             _swap(staging, out.resolve())
@@ -310,6 +312,14 @@ def write_export(export: Export, out: Path, project_root: Path, *, force: bool =
     return True
 
 
+def _sync(path: Path) -> None:
+    handle = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+    try:
+        os.fsync(handle)
+    finally:
+        os.close(handle)
+
+
 def _swap(staging: Path, out: Path) -> None:
     """Put `staging` in the place of `out`; the previous `out` is removed, or comes back.
 
@@ -318,6 +328,8 @@ def _swap(staging: Path, out: Path) -> None:
     if not out.exists():
         staging.rename(out)
         return
+    import tempfile
+
     retired = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".old", dir=out.parent))
     retired.rmdir()
     out.rename(retired)
