@@ -100,7 +100,14 @@ def toml_value(value: Any) -> str:
     if kind is dict:
         if not value:
             return "{}"
-        return "{ " + ", ".join(f"{toml_key(k)} = {toml_value(v)}" for k, v in value.items()) + " }"
+        pairs = [
+            f"{_KEYS.get(k) or toml_key(k)} = "
+            + (toml_string(v) if v.__class__ is str else toml_value(v))
+            for k, v in value.items()
+        ]
+        return "{ " + ", ".join(pairs) + " }"
+    if kind is list:
+        return "[" + ", ".join([toml_value(v) for v in value]) + "]"
     if isinstance(value, str):
         return toml_string(value)
     if isinstance(value, bool):
@@ -150,7 +157,7 @@ def _write_table(path: tuple[str, ...], table: Mapping[str, Any], out: list[str]
         layout = _layout(child) if isinstance(value, list) else "inline"
         if layout == "multiline" or (layout == "short" and len(value) > 1):
             out.append(f"{toml_key(key)} = [\n")
-            out.extend(f"    {toml_value(item)},\n" for item in value)
+            out.extend([f"    {toml_value(item)},\n" for item in value])
             out.append("]\n")
         else:
             out.append(f"{toml_key(key)} = {toml_value(value)}\n")
