@@ -31,7 +31,8 @@ CPU time (user + system), wall time and peak RSS. Children are started by a smal
 process, not by this one: Linux counts a child's memory before its exec (a copy of its
 parent, here holding a 200 MB lock) in its peak. The ratio is taken per pair; reported are
 the median ratio and each side's median. CPU-time ratios decide PASS/FAIL (the machine may
-be shared; wall time also counts waiting for a core); wall time is shown alongside.
+be shared; wall time also counts waiting for a core); wall time is shown alongside. uv runs
+several threads, so on an idle machine its wall time is below its CPU time.
 lockstrip is byte-compiled first and PYTHONDONTWRITEBYTECODE dropped, as pip installs it.
 
 Also printed, being cheap: the machine, start-up times (`--help`, `--version`, the import
@@ -544,7 +545,8 @@ def scaling_tables(series: Sequence[Measured]) -> str:
         [
             "CPU ratio to `uv export --frozen`, by lock size:",
             table(header, ratios),
-            "CPU ms per MB of uv.lock, lockstrip / uv (linear scaling keeps these flat):",
+            "CPU ms per MB of uv.lock, lockstrip / uv (linear scaling keeps these flat once "
+            "start-up no longer counts):",
             table(header, per_mb),
         ]
     )
@@ -670,7 +672,8 @@ def report(tools: Tools, runs: int, scaling_runs: int, max_mb: float) -> str:
         "lockstrip command is paired with `uv export --frozen` of the same lock: "
         f"{runs} pairs on the real locks, {scaling_runs} on the synthetic ones, after one "
         "unmeasured run of each; medians of the per-pair ratios and of each side. CPU time "
-        "(user + system of the child) decides PASS/FAIL; wall time is shown alongside.",
+        "(user + system of the child, all its threads: uv runs several) decides PASS/FAIL; "
+        "wall time is shown alongside. Peak memory is the child's maximum resident set.",
         "## Machine",
         table(["", ""], machine_info(tools, load_at_start, minutes)),
         "## Targets",

@@ -119,20 +119,31 @@ def test_a_pair_ratio_is_the_median_of_the_ratios() -> None:
 
 def test_a_childs_peak_memory_is_its_own(tmp_path: Path) -> None:
     """The benchmark holds a big lock in memory; its children must not report it."""
-    ballast = b"x" * (300 * 2**20)  # resident in this process
-    allocate = "b = b'x' * (200 * 2**20)"
+    ballast = b"x" * (200 * 2**20)  # resident in this process
     launcher = Launcher(tmp_path)
     try:
         small = launcher.run([sys.executable, "-S", "-c", "pass"]).sample
-        big = launcher.run([sys.executable, "-S", "-c", allocate]).sample
-        exits_3 = [sys.executable, "-S", "-c", "raise SystemExit(3)"]
-        launcher.run_command(Command(lambda: exits_3, ok=(0, 3)))
-        with pytest.raises(CommandFailed, match="exit code 3"):
-            launcher.run(exits_3)
+        big = launcher.run([sys.executable, "-S", "-c", "b = b'x' * (100 * 2**20)"]).sample
     finally:
         launcher.close()
     assert small.maxrss_kb < 50 * 1024
-    assert 200 * 1024 < big.maxrss_kb < 300 * 1024
+    assert 100 * 1024 < big.maxrss_kb < 200 * 1024
     assert small.cpu_s > 0
     assert big.wall_s > 0
-    assert len(ballast) == 300 * 2**20
+    assert len(ballast) == 200 * 2**20
+
+
+def test_a_failed_command_aborts(tmp_path: Path) -> None:
+    """An unexpected exit code, or a status line other than the one expected, raises."""
+    exits_3 = [sys.executable, "-S", "-c", "raise SystemExit(3)"]
+    says = [sys.executable, "-S", "-c", "import sys; sys.stderr.write('unchanged out\\n')"]
+    launcher = Launcher(tmp_path)
+    try:
+        launcher.run_command(Command(lambda: exits_3, ok=(0, 3)))
+        launcher.run_command(Command(lambda: says, expect="unchanged"))
+        with pytest.raises(CommandFailed, match="exit code 3"):
+            launcher.run(exits_3)
+        with pytest.raises(CommandFailed, match="expected a last stderr line starting 'wrote'"):
+            launcher.run_command(Command(lambda: says, expect="wrote"))
+    finally:
+        launcher.close()
