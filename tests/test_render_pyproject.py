@@ -21,27 +21,12 @@ from hypothesis import strategies as st
 
 from lockstrip.export import build_export
 from lockstrip.project import read_project
-from lockstrip.render_pyproject import render_pyproject
+from lockstrip.render_pyproject import _PROJECT_ORDER, _TABLE_ORDER, _sorted, render_pyproject
 from lockstrip.tomlread import parse_toml
 
 FIXTURES = sorted(p for p in CORPUS.iterdir() if (p / "uv.lock").is_file())
 
-# --- the reference: lockstrip's writer as it was, on tomlkit ----------------------------
-
-_TABLE_ORDER = ("build-system", "project", "dependency-groups", "tool")
-_PROJECT_ORDER = (
-    "name",
-    "version",
-    "dynamic",
-    "requires-python",
-    "dependencies",
-    "optional-dependencies",
-)
-
-
-def _sorted(table: Mapping[str, Any], order: tuple[str, ...] = ()) -> list[tuple[str, Any]]:
-    rank = {key: index for index, key in enumerate(order)}
-    return sorted(table.items(), key=lambda item: (rank.get(item[0], len(rank)), item[0]))
+# --- the reference: lockstrip's writer as it was, on tomlkit (same order of keys) ------
 
 
 def _item(value: Any, *, inline: bool = False) -> Any:
