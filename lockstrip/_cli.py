@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import gc
-import json
 import os
 import re
 import sys
@@ -257,6 +256,8 @@ def _report(args: argparse.Namespace, message: str, data: dict[str, Any], projec
             "changes": [],
             "volatile": [],
         }
+        import json
+
         print(json.dumps({**fields, **data}, indent=2, ensure_ascii=False))
     else:
         print(message, end="", file=sys.stdout if stale else sys.stderr)
@@ -450,6 +451,8 @@ def _digest(args: argparse.Namespace) -> int:
         data = result.as_json()
         data["scope"] = scope.describe() if scope else None
         data["target"] = target.describe() if target else None
+        import json
+
         text = json.dumps(data, indent=2)
     elif fmt == "github" and output:
         name = args.name or "digest"
@@ -704,7 +707,8 @@ def _parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
     """The command line's parser. When `argv` names a command, only that command's parser
     is built: argparse spends ~1 ms per command building parsers the run never reads.
     The first word that is a command's name is the command (no option before it takes a
-    value); with none, every command is built, for the help and the error that lists them."""
+    value). With none, no command can run, and every command is listed, without its
+    options, for the help and for the error that names the choices."""
     named = [word for word in argv if word in _COMMANDS][:1]
     parser = argparse.ArgumentParser(
         prog="lockstrip",
@@ -728,7 +732,7 @@ def _parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
             formatter_class=argparse.RawDescriptionHelpFormatter,
             parents=[common],
         )
-        if command.project:
+        if named and command.project:
             sub.add_argument(
                 "project",
                 nargs="?",
@@ -737,7 +741,8 @@ def _parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
                 metavar="PROJECT_DIR",
                 help="the project folder, holding uv.lock and pyproject.toml (default: .)",
             )
-        command.options(sub)
+        if named:
+            command.options(sub)
         sub.set_defaults(run=command.run)
     return parser
 
@@ -836,7 +841,7 @@ def main() -> None:
 
     sys.unraisablehook = _quiet_unraisable(sys.unraisablehook)
     _tolerant_streams()
-    if cache.enabled(sys.argv[1:]):
+    if "digest" in sys.argv[1:] and cache.enabled(sys.argv[1:]):  # only digests record
         cache.start_recording()
     interrupted: int | None = None
     code = EXIT_INTERNAL
