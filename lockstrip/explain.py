@@ -408,7 +408,10 @@ def explain(old: Project, new: Project) -> Explanation:
             if "." in place:
                 changes.extend(_setting_changes(place, a["settings"], b["settings"]))
         changes.sort(key=lambda change: KINDS.index(change.kind))
-    third_party = third_party_hash(old, views[0]) != third_party_hash(new, views[1])
+    # Equal digests hash equal third-party sets (the digest covers them and more).
+    third_party = old_digest != new_digest and (
+        third_party_hash(old, views[0]) != third_party_hash(new, views[1])
+    )
     notes = tuple(_volatile_notes(old, new, views))
     return Explanation(old_digest, new_digest, third_party, tuple(changes), notes)
 
