@@ -91,16 +91,26 @@ def _key(argv: list[str]) -> str:
 
 
 def _read(path: str) -> bytes | None:
-    """The bytes of a regular file, or None (a miss) for anything else or any error."""
+    """The bytes of a regular file within the size limit, or None (a miss) for anything
+    else or any error. As `lockstrip.files.read_bytes` reads: a pipe swapped in does not
+    block the open, and a file grown past the limit, which a full run refuses, is a miss."""
     import stat
 
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+    raw = os.environ.get("LOCKSTRIP_MAX_FILE_SIZE", "").strip()
+    limit = int(raw) if raw.isdigit() else 512 * 1024 * 1024
     try:
-        if not stat.S_ISREG(os.stat(path).st_mode):
-            return None
-        with open(path, "rb") as handle:
-            return handle.read()
+        handle = os.open(path, flags)
     except (OSError, ValueError):
         return None
+    try:
+        with os.fdopen(handle, "rb") as stream:
+            if not stat.S_ISREG(os.fstat(stream.fileno()).st_mode):
+                return None
+            data = stream.read(limit + 1)
+    except (OSError, ValueError):
+        return None
+    return data if len(data) <= limit else None
 
 
 def _sha256(data: bytes) -> str:

@@ -253,3 +253,15 @@ def test_past_the_limit_the_least_recently_used_half_goes(
         os.utime(entry, ns=(number * 10**9, number * 10**9))
     cache._prune(str(tmp_path))
     assert [int(p.name, 16) for p in sorted(tmp_path.iterdir())] == [6, 7, 8, 9, 10]
+
+
+def test_a_pipe_in_place_of_a_recorded_file_neither_hangs_nor_replays(tmp_path: Path) -> None:
+    """The replay reads as lockstrip reads: a FIFO where uv.lock was is a miss at once, and
+    the full run then refuses it (exit 2), as it refuses any special file."""
+    project = _copy(SMALL, tmp_path / "project")
+    _recorded(tmp_path / "cache", [project])
+    (project / "uv.lock").unlink()
+    os.mkfifo(project / "uv.lock")
+    result = _digest(tmp_path / "cache", project)
+    assert result.returncode == 2 and result.stdout == ""
+    assert "named pipe" in result.stderr
