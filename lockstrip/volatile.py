@@ -24,6 +24,7 @@ from typing import Any, Literal, NamedTuple
 from lockstrip.lockfile import Lock, Package, Source
 
 __all__ = [
+    "GROUP_METADATA_REVISION",
     "LOCAL_SOURCE_KINDS",
     "MASKED_VERSION",
     "SCOPED_DROPS",
@@ -39,6 +40,7 @@ __all__ = [
     "kept_group_names",
     "local_id",
     "registry_spelling",
+    "scoped_revision",
     "strip_lock",
     "strip_member_pyproject",
     "strip_root_pyproject",
@@ -209,9 +211,10 @@ SCOPED_DROPS: dict[str, str] = {
     "edges, when the flags name it, when `default-groups` lists it (uv checks those names) or "
     "when a kept group includes it (`include-group`); a local lock entry's `requires-dev` "
     "names the same groups as its pyproject",
-    "revision": "written as SCOPED_REVISION whatever the lock says: uv releases bump it (or "
-    "add it) without a dependency change, and uv installs from locks of every revision of "
-    "format 1 alike",
+    "revision": "a revision below GROUP_METADATA_REVISION is written as SCOPED_REVISION: uv "
+    "releases bump it (or add it) without a dependency change, and uv installs from locks of "
+    "those revisions alike; from GROUP_METADATA_REVISION on it stays as written, since uv "
+    "then reads the local packages' dependency-group metadata from the lock (scoped_revision)",
     "registry URL spelling": "registry URLs lose a trailing slash (REGISTRY_URL_SPELLING): "
     "`uv sync --frozen` downloads from each artifact's own URL and never compares the "
     "registry with the project's index settings",
@@ -219,8 +222,17 @@ SCOPED_DROPS: dict[str, str] = {
     "lock entries carry it too, whether or not the project's pyproject is dynamic",
 }
 
-#: The lock revision a scoped export is written with: one every uv since 0.5 reads the same.
+#: The lock revision a scoped export is written with for a lock of a lower revision than
+#: GROUP_METADATA_REVISION: one every uv since 0.5 reads as it reads revisions 1 to 4.
 SCOPED_REVISION = 3
+#: From this lock revision on, uv takes the local packages' dependency-group metadata
+#: (`default-groups`, `group-requires-python`) from the lock, and `uv sync --frozen --package
+#: M` holds the interpreter to M's own groups only; below it, uv reads the workspace root's
+#: `default-groups` and their `[tool.uv.dependency-groups]` requires-python from the
+#: pyproject files. Measured with uv 0.13.8: a revision-5 workspace installs `--package
+#: plugin` on Python 3.11, and the same lock written as revision 3 (or 1, 2, 4) refuses 3.11
+#: for the root's default group `test` (`requires-python = ">=3.12"`).
+GROUP_METADATA_REVISION = 5
 #: `[manifest]` keys a scoped export drops (see SCOPED_DROPS).
 SCOPED_MANIFEST_DROPS = ("constraints", "overrides", "excludes")
 
@@ -257,8 +269,15 @@ def strip_scoped_lock(lock: Mapping[str, Any], *, members: set[str]) -> dict[str
         if value or key == "package":
             out[key] = value
         if key == "version":
-            out["revision"] = SCOPED_REVISION
+            out["revision"] = scoped_revision(lock.get("revision", 0))
     return out
+
+
+def scoped_revision(revision: int) -> int:
+    """The revision a scoped export writes for a lock of `revision` (SCOPED_DROPS): the
+    revisions uv reads alike collapse to SCOPED_REVISION; from GROUP_METADATA_REVISION on,
+    uv reads the lock differently, and a revision it may read differently again stays."""
+    return revision if revision >= GROUP_METADATA_REVISION else SCOPED_REVISION
 
 
 # --- pyproject.toml ------------------------------------------------------------------------

@@ -27,6 +27,7 @@ from projects import (
     local_index,
     lock_project,
     make_project,
+    uv_view,
 )
 
 from lockstrip.digest import compute_digest
@@ -255,6 +256,72 @@ def test_included_groups_keep_their_requires_python(
     assert "requires-python" in refused.sync
     assert views[("--package", "member", "--group", "test")].sync_code == 2
     assert views[("--no-default-groups",)].sync_code == 0
+
+
+def test_scoped_exports_keep_the_lock_revision_that_reads_group_metadata(
+    tmp_path: Path, index: Index, cache: Path
+) -> None:
+    # The root's default group `test` needs a newer Python than this one. From revision 5,
+    # uv reads each package's groups from the lock, and `--package plugin` installs plugin
+    # here; from a lock of an older revision, uv holds plugin's install to the root's
+    # default groups and refuses. A scoped export written as revision 3 refused it.
+    root = locked(
+        tmp_path / "p",
+        {
+            "pyproject.toml": PYPROJECT_HEADER
+            + f"""
+                [project]
+                name = "app"
+                version = "0.1.0"
+                requires-python = ">=3.10"
+                dependencies = ["alpha", "plugin"]
+
+                [dependency-groups]
+                test = ["gamma"]
+
+                [tool.uv]
+                default-groups = ["test"]
+
+                [tool.uv.dependency-groups]
+                test = {{requires-python = "{NEWER_PYTHON}"}}
+
+                [tool.uv.sources]
+                plugin = {{workspace = true}}
+
+                [tool.uv.workspace]
+                members = ["plugin"]
+                """,
+            "plugin/pyproject.toml": PYPROJECT_HEADER
+            + """
+                [project]
+                name = "plugin"
+                version = "0.1.0"
+                requires-python = ">=3.10"
+                dependencies = ["beta"]
+                """,
+        },
+        index,
+        cache,
+    )
+    assert load(root / "uv.lock")["revision"] >= 5  # the shape under test, as uv writes it
+    scopes = [
+        ["--package", "plugin"],
+        ["--package", "plugin", "--no-dev"],
+        ["--package", "plugin", "--group", "test"],
+        ["--no-dev"],
+    ]
+    views = {}
+    for number, scope in enumerate(scopes):
+        out = tmp_path / f"scoped-{number}"
+        result = lockstrip("export", root, "--out", out, *scope)
+        assert result.returncode == 0, result.stderr
+        views[tuple(scope)] = expected = uv_view(root, cache, scope)
+        got = uv_view(out, cache, scope)
+        assert got == expected, f"scope {scope}:\n{got}\n!= original\n{expected}"
+    assert views[("--package", "plugin")].sync_code == 0, views
+    assert "beta==2.0" in views[("--package", "plugin")].export
+    refused = views[("--no-dev",)]
+    assert refused.sync_code == 2 and "requires-python" in refused.sync, refused
 
 
 # --- the legacy [tool.uv] dev-dependencies ------------------------------------------------------

@@ -1081,7 +1081,7 @@ def add_unchosen_group(folder: Path) -> Expectations:
 
 
 def scoped_revision(folder: Path) -> Expectations:
-    """A newer uv rewrites `revision`: no scoped export moves."""
+    """A newer uv rewrites `revision` (1 to 3, all read alike): no scoped export moves."""
     edit_lock(folder, lambda lock: lock.update(revision=lock.get("revision", 1) % 3 + 1))
     keys = [NO_DEV_EXPORT, ON_LINUX_EXPORT]
     if read_lock(folder).get("manifest", {}).get("members"):
