@@ -36,6 +36,7 @@ __all__ = [
     "View",
     "find_locals",
     "keep_groups",
+    "keep_lock_extras",
     "keep_lock_groups",
     "kept_group_names",
     "local_id",
@@ -211,6 +212,12 @@ SCOPED_DROPS: dict[str, str] = {
     "edges, when the flags name it, when `default-groups` lists it (uv checks those names) or "
     "when a kept group includes it (`include-group`); a local lock entry's `requires-dev` "
     "names the same groups as its pyproject",
+    "extra names the install does not choose": "a local lock entry's `provides-extras` keeps "
+    "the extras whose edges the install reads and those the flags name for the packages it "
+    "starts from (every one of theirs with `--all-extras`): uv checks `--extra` names "
+    "against it, and with the other names gone `uv export` and `uv sync --frozen` print the "
+    "same in every scope the oracle and tests/test_lock_shapes.py compare; a member that "
+    "gains an extra no longer changes the exports of scopes that never choose it",
     "revision": "a revision below GROUP_METADATA_REVISION is written as SCOPED_REVISION: uv "
     "releases bump it (or add it) without a dependency change, and uv installs from locks of "
     "those revisions alike; from GROUP_METADATA_REVISION on it stays as written, since uv "
@@ -708,6 +715,26 @@ def keep_groups(doc: Mapping[str, Any], names: set[str]) -> dict[str, Any]:
             else:
                 del uv["dependency-groups"]
         out["tool"] = {**doc["tool"], "uv": uv}
+    return out
+
+
+def keep_lock_extras(package: Mapping[str, Any], kept: set[str]) -> dict[str, Any]:
+    """A local lock package whose `[package.metadata] provides-extras` names only the extras
+    `kept` (normalized, SCOPED_DROPS): uv checks `--extra X` against those names."""
+    metadata = package.get("metadata")
+    if not isinstance(metadata, Mapping) or not isinstance(metadata.get("provides-extras"), list):
+        return dict(package)
+    extras = [name for name in metadata["provides-extras"] if _group_key(name) in kept]
+    rest = {
+        k: extras if k == "provides-extras" else v
+        for k, v in metadata.items()
+        if k != "provides-extras" or extras
+    }
+    out = dict(package)
+    if rest:
+        out["metadata"] = rest
+    else:
+        del out["metadata"]
     return out
 
 
