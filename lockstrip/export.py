@@ -18,6 +18,7 @@ from lockstrip.render_pyproject import render_pyproject
 from lockstrip.volatile import (
     LOCAL_SOURCE_KINDS,
     keep_groups,
+    keep_lock_extras,
     keep_lock_groups,
     kept_group_names,
     strip_lock,
@@ -113,8 +114,16 @@ def build_export(
     lock = strip_lock(project.lock, project.locals, mode)
     members = list(project.members)
     groups: dict[str | None, set[str]] | None = None  # None: every group name stays
+    extras: dict[str, set[str]] | None = None  # None: every extra name stays
     if scope is not None or target is not None:
-        from lockstrip.scope import Scope, export_lock, group_names, select, target_args
+        from lockstrip.scope import (
+            Scope,
+            export_lock,
+            extra_names,
+            group_names,
+            select,
+            target_args,
+        )
 
         if mode == "locked":
             raise InputError(
@@ -132,6 +141,7 @@ def build_export(
         }
         members = [member for member in members if member.name in kept]
         groups = group_names(project, scope, selection)
+        extras = extra_names(project, scope, selection)
         options = scope.to_args() + target_args(target)
     if requirements:
         options.append("--requirements")
@@ -159,17 +169,8 @@ def build_export(
             kept_groups[member.name] = kept_group_names(doc, groups.get(member.name, set()))
             doc = keep_groups(doc, groups.get(member.name, set()))
         files[f"{member.path}/pyproject.toml"] = header(mode, options) + render_pyproject(doc)
-    if kept_groups:
-        lock = {
-            **lock,
-            "package": [
-                keep_lock_groups(table, kept_groups[table["name"]])
-                if table.get("name") in kept_groups
-                and LOCAL_SOURCE_KINDS.keys() & table["source"].keys()
-                else table
-                for table in lock["package"]
-            ],
-        }
+    if kept_groups or extras is not None:
+        lock = {**lock, "package": [_scoped_local(t, kept_groups, extras) for t in lock["package"]]}
     files["uv.lock"] = render_lock(lock)
     if requirements:
         from lockstrip.requirements import render_requirements
@@ -177,6 +178,22 @@ def build_export(
         files["requirements.txt"] = render_requirements(project, scope, target, options)
     sources = (project.root, *(project.root / member.path for member in project.members))
     return Export(dict(sorted(files.items())), tuple(_warnings(project, mode)), sources)
+
+
+def _scoped_local(
+    table: dict[str, Any],
+    groups: Mapping[str | None, set[str]],
+    extras: Mapping[str, set[str]] | None,
+) -> dict[str, Any]:
+    """A scoped export's lock entry: a local one names only the groups its pyproject keeps
+    and the extras the install chooses (`keep_lock_groups`, `keep_lock_extras`)."""
+    if not LOCAL_SOURCE_KINDS.keys() & table["source"].keys():
+        return table
+    if table.get("name") in groups:
+        table = keep_lock_groups(table, groups[table["name"]])
+    if extras is not None:
+        table = keep_lock_extras(table, extras.get(table["name"], set()))
+    return table
 
 
 def _dynamic(doc: Mapping[str, Any]) -> list[str]:

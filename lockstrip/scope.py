@@ -22,7 +22,15 @@ from lockstrip.project import Project
 if TYPE_CHECKING:
     from lockstrip.target import Target
 
-__all__ = ["Scope", "Selection", "export_lock", "group_names", "restrict", "select"]
+__all__ = [
+    "Scope",
+    "Selection",
+    "export_lock",
+    "extra_names",
+    "group_names",
+    "restrict",
+    "select",
+]
 
 
 class Scope(NamedTuple):
@@ -613,3 +621,29 @@ def group_names(project: Project, scope: Scope, selection: Selection) -> dict[st
         if member != root:
             found.setdefault(member, set(named))
     return found
+
+
+def extra_names(project: Project, scope: Scope, selection: Selection) -> dict[str, set[str]]:
+    """The extras (normalized) each local lock entry of a scoped export keeps in
+    `provides-extras`, by package name: those whose edges the install reads, and those the
+    scope names for the packages it starts from (all of theirs with `--all-extras`), which uv
+    looks up (`volatile.SCOPED_DROPS`)."""
+    found: dict[str, set[str]] = {}
+    for index, kind, extra in selection.tables:
+        if kind == "optional-dependencies" and index is not None and extra is not None:
+            found.setdefault(project.lock.packages[index].name, set()).add(_extra_key(extra))
+    named = {_extra_key(extra) for extra in scope.extras}
+    for index in selection.roots:
+        package = project.lock.packages[index]
+        own = {_extra_key(extra) for extra in package.data.get("optional-dependencies", {})}
+        own |= {
+            _extra_key(extra)
+            for extra in package.data.get("metadata", {}).get("provides-extras", [])
+        }
+        found.setdefault(package.name, set()).update(own if scope.all_extras else own & named)
+    return found
+
+
+def _extra_key(name: str) -> str:
+    """An extra's name as uv compares it (PEP 685)."""
+    return re.sub(r"[-_.]+", "-", name).lower()

@@ -24,6 +24,7 @@ from typing import Any, Literal, NamedTuple
 from lockstrip.lockfile import Lock, Package, Source
 
 __all__ = [
+    "GROUP_METADATA_REVISION",
     "LOCAL_SOURCE_KINDS",
     "MASKED_VERSION",
     "SCOPED_DROPS",
@@ -35,10 +36,12 @@ __all__ = [
     "View",
     "find_locals",
     "keep_groups",
+    "keep_lock_extras",
     "keep_lock_groups",
     "kept_group_names",
     "local_id",
     "registry_spelling",
+    "scoped_revision",
     "strip_lock",
     "strip_member_pyproject",
     "strip_root_pyproject",
@@ -209,9 +212,16 @@ SCOPED_DROPS: dict[str, str] = {
     "edges, when the flags name it, when `default-groups` lists it (uv checks those names) or "
     "when a kept group includes it (`include-group`); a local lock entry's `requires-dev` "
     "names the same groups as its pyproject",
-    "revision": "written as SCOPED_REVISION whatever the lock says: uv releases bump it (or "
-    "add it) without a dependency change, and uv installs from locks of every revision of "
-    "format 1 alike",
+    "extra names the install does not choose": "a local lock entry's `provides-extras` keeps "
+    "the extras whose edges the install reads and those the flags name for the packages it "
+    "starts from (every one of theirs with `--all-extras`): uv checks `--extra` names "
+    "against it, and with the other names gone `uv export` and `uv sync --frozen` print the "
+    "same in every scope the oracle and tests/test_lock_shapes.py compare; a member that "
+    "gains an extra no longer changes the exports of scopes that never choose it",
+    "revision": "a revision below GROUP_METADATA_REVISION is written as SCOPED_REVISION: uv "
+    "releases bump it (or add it) without a dependency change, and uv installs from locks of "
+    "those revisions alike; from GROUP_METADATA_REVISION on it stays as written, since uv "
+    "then reads the local packages' dependency-group metadata from the lock (scoped_revision)",
     "registry URL spelling": "registry URLs lose a trailing slash (REGISTRY_URL_SPELLING): "
     "`uv sync --frozen` downloads from each artifact's own URL and never compares the "
     "registry with the project's index settings",
@@ -219,8 +229,17 @@ SCOPED_DROPS: dict[str, str] = {
     "lock entries carry it too, whether or not the project's pyproject is dynamic",
 }
 
-#: The lock revision a scoped export is written with: one every uv since 0.5 reads the same.
+#: The lock revision a scoped export is written with for a lock of a lower revision than
+#: GROUP_METADATA_REVISION: one every uv since 0.5 reads as it reads revisions 1 to 4.
 SCOPED_REVISION = 3
+#: From this lock revision on, uv takes the local packages' dependency-group metadata
+#: (`default-groups`, `group-requires-python`) from the lock, and `uv sync --frozen --package
+#: M` holds the interpreter to M's own groups only; below it, uv reads the workspace root's
+#: `default-groups` and their `[tool.uv.dependency-groups]` requires-python from the
+#: pyproject files. Measured with uv 0.13.8: a revision-5 workspace installs `--package
+#: plugin` on Python 3.11, and the same lock written as revision 3 (or 1, 2, 4) refuses 3.11
+#: for the root's default group `test` (`requires-python = ">=3.12"`).
+GROUP_METADATA_REVISION = 5
 #: `[manifest]` keys a scoped export drops (see SCOPED_DROPS).
 SCOPED_MANIFEST_DROPS = ("constraints", "overrides", "excludes")
 
@@ -257,8 +276,15 @@ def strip_scoped_lock(lock: Mapping[str, Any], *, members: set[str]) -> dict[str
         if value or key == "package":
             out[key] = value
         if key == "version":
-            out["revision"] = SCOPED_REVISION
+            out["revision"] = scoped_revision(lock.get("revision", 0))
     return out
+
+
+def scoped_revision(revision: int) -> int:
+    """The revision a scoped export writes for a lock of `revision` (SCOPED_DROPS): the
+    revisions uv reads alike collapse to SCOPED_REVISION; from GROUP_METADATA_REVISION on,
+    uv reads the lock differently, and a revision it may read differently again stays."""
+    return revision if revision >= GROUP_METADATA_REVISION else SCOPED_REVISION
 
 
 # --- pyproject.toml ------------------------------------------------------------------------
@@ -689,6 +715,26 @@ def keep_groups(doc: Mapping[str, Any], names: set[str]) -> dict[str, Any]:
             else:
                 del uv["dependency-groups"]
         out["tool"] = {**doc["tool"], "uv": uv}
+    return out
+
+
+def keep_lock_extras(package: Mapping[str, Any], kept: set[str]) -> dict[str, Any]:
+    """A local lock package whose `[package.metadata] provides-extras` names only the extras
+    `kept` (normalized, SCOPED_DROPS): uv checks `--extra X` against those names."""
+    metadata = package.get("metadata")
+    if not isinstance(metadata, Mapping) or not isinstance(metadata.get("provides-extras"), list):
+        return dict(package)
+    extras = [name for name in metadata["provides-extras"] if _group_key(name) in kept]
+    rest = {
+        k: extras if k == "provides-extras" else v
+        for k, v in metadata.items()
+        if k != "provides-extras" or extras
+    }
+    out = dict(package)
+    if rest:
+        out["metadata"] = rest
+    else:
+        del out["metadata"]
     return out
 
 

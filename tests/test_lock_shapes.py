@@ -22,16 +22,19 @@ from projects import (
     MODES,
     PYPROJECT_HEADER,
     Dist,
+    UvView,
     assert_uv_agrees,
     export_to,
     local_index,
     lock_project,
     make_project,
+    uv_view,
 )
 
 from lockstrip.digest import compute_digest
 from lockstrip.export import build_export
 from lockstrip.project import read_project
+from lockstrip.scope import Scope
 
 #: The third-party world: a (version, requirements) or a version per package.
 DISTS: dict[str, list[Dist]] = {
@@ -68,6 +71,22 @@ def lockstrip(*args: str | Path) -> subprocess.CompletedProcess[str]:
         text=True,
         timeout=60,
     )
+
+
+def assert_uv_agrees_scoped(
+    root: Path, work: Path, cache: Path, scopes: list[list[str]]
+) -> dict[tuple[str, ...], UvView]:
+    """`lockstrip export SCOPE` for each scope (into `work`), and uv reads each scoped export
+    as it reads the project in that scope. Returns the project's views."""
+    views = {}
+    for number, scope in enumerate(scopes):
+        out = work / f"scoped-{number}"
+        result = lockstrip("export", root, "--out", out, *scope)
+        assert result.returncode == 0, result.stderr
+        views[tuple(scope)] = expected = uv_view(root, cache, scope)
+        got = uv_view(out, cache, scope)
+        assert got == expected, f"scope {scope}:\n{got}\n!= original\n{expected}"
+    return views
 
 
 # --- extras with no dependencies -------------------------------------------------------------
@@ -127,6 +146,40 @@ def test_extras_with_no_dependencies_stay_selectable(
     assert views[("--extra", "openai")].export_code == 0
     assert views[("--package", "member", "--extra", "plain")].sync_code == 0
     assert views[("--extra", "nosuch")].export_code == 2  # uv does check the names
+
+
+def test_scoped_exports_name_only_the_extras_they_choose(
+    tmp_path: Path, index: Index, cache: Path
+) -> None:
+    # uv checks `--extra X` against `provides-extras` and reads it for nothing else: a
+    # scoped export keeps the extras it installs or names, and a new extra that a scope
+    # never chooses leaves that scope's export as it was.
+    root = locked(tmp_path / "p", EXTRAS, index, cache)
+    scopes = [
+        ["--no-dev"],
+        ["--extra", "openai"],
+        ["--extra", "itself"],
+        ["--extra", "cross"],
+        ["--all-extras"],
+        ["--package", "member", "--no-dev"],
+        ["--package", "member", "--extra", "plain"],
+        ["--package", "member", "--extra", "more"],
+        ["--all-packages", "--all-extras"],
+    ]
+    views = assert_uv_agrees_scoped(root, tmp_path / "first", cache, scopes)
+    assert views[("--extra", "openai")].sync_code == 0
+    assert views[("--package", "member", "--extra", "plain")].sync_code == 0
+    added = EXTRAS["pyproject.toml"].replace("openai = []", "openai = []\n        nlp = []")
+    again = locked(tmp_path / "q", {**EXTRAS, "pyproject.toml": added}, index, cache)
+    assert load(again / "uv.lock") != load(root / "uv.lock")
+
+    def scoped(project: Path, scope: Scope) -> object:
+        return build_export(read_project(project), "frozen", scope).files
+
+    unchanged = [Scope(no_dev=True), Scope(extras=("openai",)), Scope(packages=("member",))]
+    for scope in unchanged:
+        assert scoped(root, scope) == scoped(again, scope), scope
+    assert scoped(root, Scope(all_extras=True)) != scoped(again, Scope(all_extras=True))
 
 
 def test_extra_names_do_not_follow_their_order(tmp_path: Path, index: Index, cache: Path) -> None:
@@ -255,6 +308,65 @@ def test_included_groups_keep_their_requires_python(
     assert "requires-python" in refused.sync
     assert views[("--package", "member", "--group", "test")].sync_code == 2
     assert views[("--no-default-groups",)].sync_code == 0
+
+
+def test_scoped_exports_keep_the_lock_revision_that_reads_group_metadata(
+    tmp_path: Path, index: Index, cache: Path
+) -> None:
+    # The root's default group `test` needs a newer Python than this one. From revision 5,
+    # uv reads each package's groups from the lock, and `--package plugin` installs plugin
+    # here; from a lock of an older revision, uv holds plugin's install to the root's
+    # default groups and refuses. A scoped export written as revision 3 refused it.
+    root = locked(
+        tmp_path / "p",
+        {
+            "pyproject.toml": PYPROJECT_HEADER
+            + f"""
+                [project]
+                name = "app"
+                version = "0.1.0"
+                requires-python = ">=3.10"
+                dependencies = ["alpha", "plugin"]
+
+                [dependency-groups]
+                test = ["gamma"]
+
+                [tool.uv]
+                default-groups = ["test"]
+
+                [tool.uv.dependency-groups]
+                test = {{requires-python = "{NEWER_PYTHON}"}}
+
+                [tool.uv.sources]
+                plugin = {{workspace = true}}
+
+                [tool.uv.workspace]
+                members = ["plugin"]
+                """,
+            "plugin/pyproject.toml": PYPROJECT_HEADER
+            + """
+                [project]
+                name = "plugin"
+                version = "0.1.0"
+                requires-python = ">=3.10"
+                dependencies = ["beta"]
+                """,
+        },
+        index,
+        cache,
+    )
+    assert load(root / "uv.lock")["revision"] >= 5  # the shape under test, as uv writes it
+    scopes = [
+        ["--package", "plugin"],
+        ["--package", "plugin", "--no-dev"],
+        ["--package", "plugin", "--group", "test"],
+        ["--no-dev"],
+    ]
+    views = assert_uv_agrees_scoped(root, tmp_path, cache, scopes)
+    assert views[("--package", "plugin")].sync_code == 0, views
+    assert "beta==2.0" in views[("--package", "plugin")].export
+    refused = views[("--no-dev",)]
+    assert refused.sync_code == 2 and "requires-python" in refused.sync, refused
 
 
 # --- the legacy [tool.uv] dev-dependencies ------------------------------------------------------

@@ -1080,8 +1080,27 @@ def add_unchosen_group(folder: Path) -> Expectations:
     return [(NO_DEV, S), (NO_DEV_EXPORT, S), (DEFAULT, S), (FULL, C)]
 
 
+def add_unchosen_extra(folder: Path) -> Expectations:
+    """Every local package gains an extra that no scope here chooses (empty, as a new
+    plugin's extra of livekit-agents is at first): the scoped exports keep neither its edges
+    nor its name; only the full digest, which covers every extra, moves."""
+    extra = "lockstrip-added-extra"
+
+    def change(lock: Lock) -> None:
+        for table in packages(lock):
+            if {"editable", "virtual"} & table["source"].keys():
+                metadata = table.setdefault("metadata", {})
+                metadata["provides-extras"] = sorted([*metadata.get("provides-extras", []), extra])
+
+    edit_lock(folder, change)
+    keys = [NO_DEV, NO_DEV_EXPORT, ON_LINUX_EXPORT]
+    if read_lock(folder).get("manifest", {}).get("members"):
+        keys += service_keys(a_member(read_lock(folder)))
+    return [*((key, S) for key in keys), (FULL, C)]
+
+
 def scoped_revision(folder: Path) -> Expectations:
-    """A newer uv rewrites `revision`: no scoped export moves."""
+    """A newer uv rewrites `revision` (1 to 3, all read alike): no scoped export moves."""
     edit_lock(folder, lambda lock: lock.update(revision=lock.get("revision", 1) % 3 + 1))
     keys = [NO_DEV_EXPORT, ON_LINUX_EXPORT]
     if read_lock(folder).get("manifest", {}).get("members"):
@@ -1211,6 +1230,7 @@ ROWS: list[tuple[Callable[[Path], Expectations], list[str]]] = [
     (add_unrelated_member, WORKSPACES),
     (add_constraint, ["livekit__agents", "pydantic__pydantic", "huggingface__lerobot"]),
     (add_unchosen_group, [*WORKSPACES, "pydantic__pydantic"]),
+    (add_unchosen_extra, [*WORKSPACES, "pydantic__pydantic", "huggingface__lerobot"]),
     (scoped_revision, [*WORKSPACES, *TARGET_CASES]),
     (member_becomes_dynamic, ["modelcontextprotocol__python-sdk", "microsoft__autogen__python"]),
     (change_service_wheel, WORKSPACES),
