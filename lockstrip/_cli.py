@@ -15,19 +15,22 @@ export --frozen` takes on a 4 MB lock (BENCHMARKS.md). argparse imports in about
 from __future__ import annotations
 
 import argparse
-import contextlib
 import gc
 import os
 import re
 import sys
-from collections.abc import Callable, Sequence
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple, TextIO
 
 from lockstrip import __version__
 from lockstrip.errors import InputError, LockstripError
 
+#: Not typing's: `lockstrip --help` imports neither typing nor pathlib (mypy reads any
+#: TYPE_CHECKING as true).
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+    from pathlib import Path
+    from typing import Any, TextIO
+
     from lockstrip.export import Export
     from lockstrip.project import Project
     from lockstrip.scope import Scope
@@ -272,6 +275,8 @@ def _diff(args: argparse.Namespace) -> int:
 
         if len(args.paths) > 1:
             raise InputError(args.paths[1], "with --git, give at most one PROJECT_DIR")
+        from pathlib import Path
+
         folder = args.paths[0] if args.paths else Path(".")
         old_rev, new_rev = revision_range(args.git)
         old = read_revision(folder, old_rev)
@@ -456,6 +461,8 @@ def _digest(args: argparse.Namespace) -> int:
         text = json.dumps(data, indent=2)
     elif fmt == "github" and output:
         name = args.name or "digest"
+        from pathlib import Path
+
         from lockstrip.files import append
 
         append(Path(output), f"{name}={result.value}\n".encode())
@@ -527,6 +534,8 @@ def _path(value: str) -> Path:
     """A path option's value; an empty one (`--out "$UNSET"`) would mean the current folder."""
     if not value:
         raise argparse.ArgumentTypeError("expected a path, got an empty string")
+    from pathlib import Path
+
     return Path(value)
 
 
@@ -572,7 +581,7 @@ def _export_options(export: argparse.ArgumentParser) -> None:
         "--out",
         "-o",
         type=_path,
-        default=Path("lockstrip-export"),
+        default=_path("lockstrip-export"),
         help="the export folder to write, created if missing (default: lockstrip-export)",
     )
     export.add_argument(
@@ -601,7 +610,7 @@ def _export_options(export: argparse.ArgumentParser) -> None:
 
 def _check_options(check: argparse.ArgumentParser) -> None:
     check.add_argument(
-        "--out", "-o", type=_path, default=Path("lockstrip-export"), help="the export folder"
+        "--out", "-o", type=_path, default=_path("lockstrip-export"), help="the export folder"
     )
     check.add_argument(
         "--mode", choices=("frozen", "locked"), help="default: the mode the folder records"
@@ -685,12 +694,20 @@ def _fetch_options(fetch: argparse.ArgumentParser) -> None:
     _selection_options(fetch)
 
 
-class _Command(NamedTuple):
-    help: str
-    example: str
-    run: Callable[[argparse.Namespace], int]
-    options: Callable[[argparse.ArgumentParser], None]
-    project: bool = True  # takes the project folder as its one argument
+class _Command:
+    """A command: its help, example, what runs it and what adds its options."""
+
+    def __init__(
+        self,
+        help: str,
+        example: str,
+        run: Callable[[argparse.Namespace], int],
+        options: Callable[[argparse.ArgumentParser], None],
+        *,
+        project: bool = True,  # takes the project folder as its one argument
+    ) -> None:
+        self.help, self.example, self.run, self.options = help, example, run, options
+        self.project = project
 
 
 _COMMANDS = {
@@ -737,7 +754,7 @@ def _parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
                 "project",
                 nargs="?",
                 type=_path,
-                default=Path("."),
+                default=_path("."),
                 metavar="PROJECT_DIR",
                 help="the project folder, holding uv.lock and pyproject.toml (default: .)",
             )
@@ -837,7 +854,6 @@ def main() -> None:
     import signal
 
     from lockstrip import cache
-    from lockstrip.files import remove_temporaries
 
     sys.unraisablehook = _quiet_unraisable(sys.unraisablehook)
     _tolerant_streams()
@@ -858,17 +874,23 @@ def main() -> None:
     finally:
         for signum in (signal.SIGINT, signal.SIGTERM):  # nothing may stop the cleanup
             signal.signal(signum, signal.SIG_IGN)
-        remove_temporaries()
+        files = sys.modules.get("lockstrip.files")  # what registers temporaries, if it ran
+        if files is not None:
+            files.remove_temporaries()
     if interrupted is None and _received:  # the interrupt was lost on the way: still one
         interrupted = _received[0]
     if interrupted is not None:
         code = 128 + interrupted
-        with contextlib.suppress(OSError, ValueError):
+        try:  # noqa: SIM105 - not contextlib.suppress: contextlib is not imported for --help
             print("lockstrip: interrupted", file=sys.stderr)
+        except (OSError, ValueError):
+            pass
     # Skip the interpreter's teardown: freeing a parsed 4 MB lock object by object takes
     # ~14 ms, a fifth of a digest run. Every file lockstrip writes is closed and synced by
     # then, and every temporary removed; only the standard streams need flushing.
     for stream in (sys.stdout, sys.stderr):
-        with contextlib.suppress(OSError, ValueError):
+        try:  # noqa: SIM105 - as above
             stream.flush()
+        except (OSError, ValueError):
+            pass
     os._exit(code)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+TYPE_CHECKING = False  # not typing's: an error module loads on every run, typing need not
+if TYPE_CHECKING:
+    from pathlib import Path
 
 __all__ = ["InputError", "LockstripError", "OutputError"]
 
@@ -18,6 +20,8 @@ class LockstripError(Exception):
         field: str | None = None,
         line: int | None = None,
     ) -> None:
+        from pathlib import Path
+
         self.path = Path(path)
         self.message = message
         self.field = field
