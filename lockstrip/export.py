@@ -11,7 +11,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 from lockstrip.errors import InputError, LockstripError, OutputError
-from lockstrip.files import deferred_interrupts, forget_temporary, read_bytes, track_temporary
+from lockstrip.files import (
+    deferred_interrupts,
+    forget_temporary,
+    holds_text,
+    read_bytes,
+    track_temporary,
+)
 from lockstrip.project import Project
 from lockstrip.render_lock import render_lock
 from lockstrip.render_pyproject import render_pyproject
@@ -253,10 +259,7 @@ def same_content(folder: Path, files: Mapping[str, str]) -> bool:
     }
     if found != set(files):
         return False
-    try:
-        return all(read_bytes(folder / rel) == text.encode() for rel, text in files.items())
-    except LockstripError:  # a pipe or a device where a file should be: not the same
-        return False
+    return all(holds_text(folder / rel, text) for rel, text in files.items())
 
 
 def _check_target(out: Path, sources: Iterable[Path], force: bool) -> None:

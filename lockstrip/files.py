@@ -31,6 +31,7 @@ __all__ = [
     "append",
     "deferred_interrupts",
     "forget_temporary",
+    "holds_text",
     "max_size",
     "read_bytes",
     "remove_temporaries",
@@ -98,6 +99,49 @@ def read_bytes(path: Path, limit: int | None = None) -> bytes:
         raise InputError(path, f"cannot read: {error.strerror or error}") from None
     finally:
         os.close(handle)
+
+
+def holds_text(path: Path, text: str) -> bool:
+    """Whether the regular file at `path` holds exactly `text`, in UTF-8.
+
+    Compared a slice at a time, so neither the file's bytes nor the text's encoding are
+    held whole: checking a 200 MB export would otherwise take 400 MB more. A special file
+    or an unreadable one holds no text.
+    """
+    try:
+        if _kind(os.stat(path).st_mode) is not None:
+            return False
+        handle = os.open(path, _OPEN_FLAGS)
+    except OSError:
+        return False
+    try:
+        info = os.fstat(handle)
+        if _kind(info.st_mode) is not None or (text.isascii() and info.st_size != len(text)):
+            return False
+        for start in range(0, len(text), _COMPARED):
+            expected = text[start : start + _COMPARED].encode()
+            if _read_exactly(handle, len(expected)) != expected:
+                return False
+        return os.read(handle, 1) == b""
+    except OSError:
+        return False
+    finally:
+        os.close(handle)
+
+
+_COMPARED = 1 << 20  # characters of text compared at a time
+
+
+def _read_exactly(handle: int, count: int) -> bytes:
+    """`count` bytes, or fewer at the end of the file."""
+    chunks = []
+    while count > 0:
+        chunk = os.read(handle, count)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        count -= len(chunk)
+    return b"".join(chunks)
 
 
 def _check_readable(path: Path, mode: int) -> None:

@@ -19,6 +19,7 @@ import pytest
 
 from lockstrip import files
 from lockstrip.errors import InputError, OutputError
+from lockstrip.files import holds_text
 
 CORPUS = Path(__file__).resolve().parent.parent / "fixtures" / "corpus"
 SMALL = CORPUS / "astral-sh__uv-docker-example"
@@ -304,3 +305,34 @@ def test_a_pipe_in_the_export_folder_is_not_read(project: Path, tmp_path: Path) 
     assert lockstrip("export", project, "--out", out).returncode == 0
     assert (out / "uv.lock").is_file()
     assert lockstrip("check", project, "--out", out).returncode == 0
+
+
+@pytest.mark.parametrize(
+    ("written", "text", "same"),
+    [
+        (b"", "", True),
+        (b"abc\n", "abc\n", True),
+        ("é → ü\n".encode(), "é → ü\n", True),
+        (b"abc", "abd", False),
+        (b"abc", "abcd", False),
+        (b"abcd", "abc", False),
+        ("é".encode(), "e", False),
+        (("x" * 3_000_000 + "é").encode(), "x" * 3_000_000 + "é", True),  # several slices
+        (("x" * 3_000_000 + "é").encode(), "x" * 3_000_000 + "e", False),
+        (b"abc\r\n", "abc\n", False),
+    ],
+)
+def test_holds_text_compares_bytes_slice_by_slice(
+    tmp_path: Path, written: bytes, text: str, same: bool
+) -> None:
+    path = tmp_path / "file"
+    path.write_bytes(written)
+    assert holds_text(path, text) is same
+
+
+def test_holds_text_on_what_is_no_regular_file(tmp_path: Path) -> None:
+    os.mkfifo(tmp_path / "fifo")
+    (tmp_path / "folder").mkdir()
+    assert not holds_text(tmp_path / "fifo", "")  # and does not block
+    assert not holds_text(tmp_path / "folder", "")
+    assert not holds_text(tmp_path / "missing", "")
