@@ -857,7 +857,7 @@ def main() -> None:
 
     sys.unraisablehook = _quiet_unraisable(sys.unraisablehook)
     _tolerant_streams()
-    if "digest" in sys.argv[1:] and cache.enabled(sys.argv[1:]):  # only digests record
+    if cache.enabled(sys.argv[1:]):
         cache.start_recording()
     interrupted: int | None = None
     code = EXIT_INTERNAL

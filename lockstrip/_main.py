@@ -8,9 +8,7 @@ import sys
 
 
 def main() -> None:
-    argv = sys.argv[1:]
-    if "digest" in argv:  # only digests are recorded: other commands skip the lookup
-        _replay(argv)
+    _replay(sys.argv[1:])
     from lockstrip._cli import main as cli
 
     cli()

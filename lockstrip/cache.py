@@ -43,8 +43,9 @@ reads: list[tuple[str, str]] | None = None
 
 
 def enabled(argv: list[str]) -> bool:
-    """Whether this command line may use the cache (`--no-cache` anywhere turns it off)."""
-    if os.environ.get("LOCKSTRIP_NO_CACHE", "") not in ("", "0"):
+    """Whether this command line may use the cache: only digests are recorded (other
+    commands skip the lookup), and `--no-cache` anywhere turns it off."""
+    if "digest" not in argv or os.environ.get("LOCKSTRIP_NO_CACHE", "") not in ("", "0"):
         return False
     return "--no-cache" not in argv
 
