@@ -41,13 +41,16 @@ With `--scoped` it replays per scope instead: for each series, the scopes a Dock
 keys its download layer on (`--no-dev`; `--package M --no-dev` for two members of each
 workspace, SCOPE_MEMBERS). The lower bound is then uv's view of that scope, computed per
 commit: `uv export --frozen --no-emit-workspace --no-emit-local --no-annotate --no-header`
-with the same flags. It counts the transitions on which the scoped export
-(`build_export(project, "frozen", scope)`, every file) and the scoped digest
+with the same flags. It counts the transitions on which the scoped export the Dockerfile's
+download step reads (`build_export(project, "frozen", scope, skip=...)`: in a workspace
+with `--no-install-workspace` or `--no-install-local`, as `lockstrip dockerfile` writes it;
+every file) and the scoped digest
 (`compute_digest(project, scope)`) change, the misses (uv's view changed, the export or the
 digest did not: exit 1), and classifies each change beyond the lower bound (SCOPED_REASONS:
 first what the install takes, then the export's files). `--verify N` also writes the
 scoped export of every Nth commit and checks that uv reads it as it reads the project
-(`uv export --no-annotate`, `uv sync --dry-run --no-install-local`, same flags).
+(`uv export --no-annotate`, `uv sync --dry-run` with the download step's `--no-install-...`,
+same flags).
 
 Usage: `python bench/replay.py [--histories DIR] [--write] [--series NAME ...] [--scoped
 [--verify N] [--json FILE]]`. Without `--write` the section is printed; with it, the part
@@ -660,7 +663,7 @@ VERIFY_EXPORT = (
     "--no-emit-local",
     "--no-annotate",
 )
-VERIFY_SYNC = ("sync", "--frozen", "--offline", "--dry-run", "--no-install-local")
+VERIFY_SYNC = ("sync", "--frozen", "--offline", "--dry-run")
 SCOPED_START, SCOPED_END = "<!-- replay-scoped:start -->", "<!-- replay-scoped:end -->"
 #: The scoped measures: key -> column heading.
 SCOPED_MEASURES = {"export": "scoped export", "digest": "scoped digest"}
@@ -748,11 +751,20 @@ class ScopedSnapshot:
         }
 
 
+def download_skip(project: Project) -> Any:
+    """What the Dockerfile's download step leaves out (`uv sync --no-install-...`), which
+    its export folds: "workspace", "local", or None for a single project."""
+    from lockstrip.dockerfile import _skip_local_flag
+
+    flag = _skip_local_flag(project)
+    return None if flag == "--no-install-project" else flag.removeprefix("--no-install-")
+
+
 def scoped_snapshot(project: Project, scope: Any, view: str | None) -> ScopedSnapshot:
     from lockstrip.errors import LockstripError
 
     try:
-        files = build_export(project, "frozen", scope).files
+        files = build_export(project, "frozen", scope, skip=download_skip(project)).files
         digest = compute_digest(project, scope).value
     except LockstripError as error:
         return ScopedSnapshot(view, None, None, str(error))
@@ -858,8 +870,11 @@ def verify(
 
     out = scratch / "verify" / hashlib.sha256(label.encode()).hexdigest()[:16]
     try:
-        write_export(build_export(project, "frozen", parse_scope(flags)), out, folder)
-        for argv in (VERIFY_EXPORT, (*VERIFY_SYNC, "--python", sys.executable)):
+        skip = download_skip(project)
+        scope = parse_scope(flags)
+        write_export(build_export(project, "frozen", scope, skip=skip), out, folder)
+        install = f"--no-install-{skip or 'project'}"
+        for argv in (VERIFY_EXPORT, (*VERIFY_SYNC, install, "--python", sys.executable)):
             original = subprocess.run(
                 [uv, *argv, *flags], cwd=folder, env=env, capture_output=True, text=True
             )

@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 
     from lockstrip.export import Export
     from lockstrip.project import Project
-    from lockstrip.scope import Scope
+    from lockstrip.scope import Scope, Skip
     from lockstrip.target import Target
 
 EXIT_OK = 0
@@ -175,7 +175,9 @@ def _export(args: argparse.Namespace) -> int:
 
     project = read_project(args.project)
     scope, target = _selection(args)
-    result = build_export(project, args.mode, scope, target, requirements=args.requirements)
+    result = build_export(
+        project, args.mode, scope, target, requirements=args.requirements, skip=_skip(args)
+    )
     previous = _stale_explanation(args.out, result) if args.exit_code else None
     changed = write_export(result, args.out, project.root, force=args.force)
     for warning in result.warnings:
@@ -215,7 +217,9 @@ def _check(args: argparse.Namespace) -> int:
     recorded = export_options(out) or ["--mode", "frozen"]
     options, scope, target = _recorded(out, recorded)  # the scope it was written with
     mode = args.mode or options.mode
-    wanted = build_export(project, mode, scope, target, requirements=options.requirements)
+    wanted = build_export(
+        project, mode, scope, target, requirements=options.requirements, skip=_skip(options)
+    )
     report: dict[str, Any] = {"export": str(out), "mode": mode}
     if not out.exists() or (out.is_dir() and not any(out.iterdir())):  # export fills either
         message = f"no export at {out}; run: lockstrip export --out {out}\n"
@@ -564,7 +568,33 @@ def _header_parser() -> argparse.ArgumentParser:
     parser.add_argument("--mode", choices=("frozen", "locked"), default="frozen")
     parser.add_argument("--requirements", action="store_true")
     _selection_options(parser)
+    _install_options(parser)
     return parser
+
+
+def _install_options(parser: argparse.ArgumentParser) -> None:
+    """uv sync's options that leave local packages out of the install the export is for."""
+    install = parser.add_argument_group(
+        "install",
+        "for an install that leaves local packages out, as uv sync's options do; the export "
+        "then holds only the third-party packages they lead to (a Dockerfile's download step)",
+    ).add_mutually_exclusive_group()
+    install.add_argument(
+        "--no-install-workspace",
+        action="store_true",
+        help="the workspace members and the root project are not installed",
+    )
+    install.add_argument(
+        "--no-install-local",
+        action="store_true",
+        help="no local package is installed (path dependencies too)",
+    )
+
+
+def _skip(args: argparse.Namespace) -> Skip | None:
+    if args.no_install_local:
+        return "local"
+    return "workspace" if args.no_install_workspace else None
 
 
 def _debug_option(parser: argparse.ArgumentParser, default: Any) -> None:
@@ -606,6 +636,7 @@ def _export_options(export: argparse.ArgumentParser) -> None:
         "for an offline install from a wheelhouse (lockstrip fetch)",
     )
     _selection_options(export)
+    _install_options(export)
 
 
 def _check_options(check: argparse.ArgumentParser) -> None:

@@ -121,7 +121,12 @@ def render_dockerfile(
     requires = build_requirements(project)
     parts = [
         _header(project.root_name, secrets),
-        _export_stage(_lockstrip_python(minor), minor, lockstrip or parse_lockstrip_spec(None)),
+        _export_stage(
+            _lockstrip_python(minor),
+            minor,
+            lockstrip or parse_lockstrip_spec(None),
+            _skip_local_flag(project),
+        ),
         _uv_stage(),
         _download_stage(minor, _skip_local_flag(project), requires, secrets),
         _project_stage(
@@ -206,7 +211,11 @@ def render_services(
     parts = [
         _services_header(project.root_name, chosen, secrets),
         _export_stage(
-            _lockstrip_python(minor), minor, lockstrip or parse_lockstrip_spec(None), chosen
+            _lockstrip_python(minor),
+            minor,
+            lockstrip or parse_lockstrip_spec(None),
+            _skip_local_flag(project),
+            chosen,
         ),
         _uv_stage(),
         _shared_download_stage(minor, _skip_local_flag(project), requires, secrets, chosen),
@@ -262,7 +271,7 @@ FROM python:{minor}-slim AS download
 COPY --from=uv /uv /uvx /bin/
 ENV UV_PYTHON_DOWNLOADS=never
 WORKDIR /app
-COPY --from=lockstrip /export /app
+COPY --from=lockstrip /download /app
 RUN {download.removeprefix("    ") if not secrets else download}
 """
 
@@ -518,7 +527,11 @@ _PIP_INSTALL = "pip install --no-cache-dir --disable-pip-version-check"
 
 
 def _export_stage(
-    python: str, minor: str, lockstrip: LockstripSource, services: Sequence[Service] = ()
+    python: str,
+    minor: str,
+    lockstrip: LockstripSource,
+    skip: str,
+    services: Sequence[Service] = (),
 ) -> str:
     install = f"{_PIP_INSTALL} {shlex.quote(lockstrip.requirement)}"
     if lockstrip.wheel is not None:
@@ -534,7 +547,15 @@ def _export_stage(
     )
     target = f"${{platform:+--python-version {minor} --python-platform $platform}}"
     packages = "".join(f" --package {service.name}" for service in services)
-    command = f"lockstrip export /src --out /export --no-dev{packages} \\\n    {target}"
+    # the download step leaves the workspace's own packages out, so its export folds them
+    fold = "" if skip == "--no-install-project" else f" {skip}"
+    command = f"lockstrip export /src --out /export --no-dev{packages}{fold} \\\n    {target}"
+    if services:  # the services' own steps install their local packages from /export
+        command = (
+            f"lockstrip export /src --out /export --no-dev{packages} \\\n    {target} \\\n"
+            f" && lockstrip export /src --out /download --no-dev{packages}{fold} \\\n"
+            f"    {target}"
+        )
     return f"""\
 # The export: stripped pyproject.toml files and uv.lock, whose bytes change only when the
 # third-party dependencies do. This stage re-runs on every source change and takes a second.

@@ -33,7 +33,7 @@ from lockstrip.volatile import (
 )
 
 if TYPE_CHECKING:
-    from lockstrip.scope import Scope
+    from lockstrip.scope import Scope, Skip
     from lockstrip.target import Target
 
 __all__ = [
@@ -108,6 +108,7 @@ def build_export(
     target: Target | None = None,
     *,
     requirements: bool = False,
+    skip: Skip | None = None,
 ) -> Export:
     """The export's files; with a scope or a target, only what that install reads: the
     packages it takes, the members it starts from or reaches (lock, `[manifest] members`,
@@ -115,13 +116,17 @@ def build_export(
 
     `requirements` adds requirements.txt: the same install's third-party pins with hashes,
     for an offline install from a wheelhouse (`lockstrip fetch`).
+
+    `skip` ("workspace", "local") is for an install that leaves those local packages out
+    (`uv sync --no-install-workspace`, `--no-install-local`): it reads them only to find the
+    third-party ones, so the export folds them into its root (`scope.Fold`).
     """
     options: list[str] = []
     lock = strip_lock(project.lock, project.locals, mode)
     members = list(project.members)
     groups: dict[str | None, set[str]] | None = None  # None: every group name stays
     extras: dict[str, set[str]] | None = None  # None: every extra name stays
-    if scope is not None or target is not None:
+    if scope is not None or target is not None or skip is not None:
         from lockstrip.scope import (
             Scope,
             export_lock,
@@ -139,7 +144,7 @@ def build_export(
             )
         scope = scope or Scope()
         selection = select(project, scope, target.environment() if target else None)
-        lock = export_lock(lock, project, selection, target)
+        lock = export_lock(lock, project, selection, target, skip, scope.packages)
         kept = {
             table["name"]
             for table in lock["package"]
@@ -148,7 +153,7 @@ def build_export(
         members = [member for member in members if member.name in kept]
         groups = group_names(project, scope, selection)
         extras = extra_names(project, scope, selection)
-        options = scope.to_args() + target_args(target)
+        options = scope.to_args() + target_args(target) + ([f"--no-install-{skip}"] if skip else [])
     if requirements:
         options.append("--requirements")
     workspace = [member.path for member in members if member.workspace_member]

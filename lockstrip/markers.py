@@ -334,3 +334,29 @@ def _operand(value: tuple[str, str]) -> str:
     if kind == "var":
         return text
     return f'"{text}"' if "'" in text else f"'{text}'"
+
+
+# --- markers as sets of clauses --------------------------------------------------------------
+
+#: A marker in disjunctive normal form: a set of clauses, each a set of markers that must
+#: all hold. `{frozenset()}` is "always"; the empty set is "never".
+Dnf = frozenset[frozenset[str]]
+ALWAYS: Dnf = frozenset({frozenset()})
+
+
+def absorb(dnf: frozenset[frozenset[str]]) -> Dnf:
+    """Drop clauses implied by a smaller one (`a or (a and b)` is `a`)."""
+    return frozenset(c for c in dnf if not any(other < c for other in dnf))
+
+
+def render_dnf(dnf: Dnf) -> str | None:
+    """The marker text of `dnf` (None for "always"), its terms sorted: equal sets of clauses
+    give equal text, whatever order the paths were walked in."""
+    if frozenset() in dnf or not dnf:
+        return None
+    clauses = sorted(
+        " and ".join(sorted(f"({m})" if " or " in m else m for m in clause)) for clause in dnf
+    )
+    if len(clauses) == 1:
+        return clauses[0]
+    return " or ".join(f"({c})" if " and " in c else c for c in clauses)

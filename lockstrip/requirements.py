@@ -19,7 +19,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from lockstrip.lockfile import Package
-from lockstrip.markers import residual
+from lockstrip.markers import ALWAYS, Dnf, absorb, render_dnf, residual
 
 if TYPE_CHECKING:
     from lockstrip.project import Project
@@ -28,10 +28,6 @@ if TYPE_CHECKING:
 
 __all__ = ["render_requirements"]
 
-#: A marker in disjunctive normal form: a set of clauses, each a set of markers that must
-#: all hold. `{frozenset()}` is "always"; the empty set is "never".
-_Dnf = frozenset[frozenset[str]]
-_ALWAYS: _Dnf = frozenset({frozenset()})
 #: Past this many clauses a package's marker is taken as "always": the file stays readable
 #: and installs more, never less (pip skips nothing it needs).
 _MAX_CLAUSES = 32
@@ -104,25 +100,25 @@ def _reach_markers(project: Project, selection: Selection) -> dict[int, str | No
     from lockstrip.scope import PackageIndex
 
     lock = PackageIndex(project.lock.packages)
-    state: dict[int, _Dnf] = {index: _ALWAYS for index in selection.roots}
+    state: dict[int, Dnf] = {index: ALWAYS for index in selection.roots}
     outgoing: dict[int, list[tuple[int, frozenset[str]]]] = {}
     for origin, target, marker in _followed(project, lock, selection):
         if marker is False:
             continue
         term = frozenset() if marker is True else frozenset([marker])
         if origin is None:  # a project-less root's own requirement: reached from the start
-            state[target] = _absorb(state.get(target, frozenset()) | {term})
+            state[target] = _capped(state.get(target, frozenset()) | {term})
         else:
             outgoing.setdefault(origin, []).append((target, term))
     queue = deque(sorted(state))
     while queue:
         origin = queue.popleft()
         for target, term in outgoing.get(origin, []):
-            grown = _absorb(state.get(target, frozenset()) | {c | term for c in state[origin]})
+            grown = _capped(state.get(target, frozenset()) | {c | term for c in state[origin]})
             if grown != state.get(target):
                 state[target] = grown
                 queue.append(target)
-    return {index: _render_dnf(dnf) for index, dnf in state.items()}
+    return {index: render_dnf(dnf) for index, dnf in state.items()}
 
 
 def _followed(
@@ -148,18 +144,6 @@ def _followed(
                 yield origin, target, residual(edge.get("marker"), selection.active)
 
 
-def _absorb(dnf: frozenset[frozenset[str]]) -> _Dnf:
-    """Drop clauses implied by a smaller one (`a or (a and b)` is `a`); cap the size."""
-    kept = [c for c in dnf if not any(other < c for other in dnf)]
-    return _ALWAYS if len(kept) > _MAX_CLAUSES else frozenset(kept)
-
-
-def _render_dnf(dnf: _Dnf) -> str | None:
-    if frozenset() in dnf or not dnf:
-        return None
-    clauses = sorted(
-        " and ".join(sorted(f"({m})" if " or " in m else m for m in clause)) for clause in dnf
-    )
-    if len(clauses) == 1:
-        return clauses[0]
-    return " or ".join(f"({c})" if " and " in c else c for c in clauses)
+def _capped(dnf: Dnf) -> Dnf:
+    kept = absorb(dnf)
+    return ALWAYS if len(kept) > _MAX_CLAUSES else kept

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections import deque
 from collections.abc import Iterable, Iterator, Mapping
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 from lockstrip.errors import InputError
 from lockstrip.lockfile import Package, Source, check_markers
@@ -20,6 +20,7 @@ from lockstrip.markers import Environment, Points, comparisons, conflict_item
 from lockstrip.project import Project
 
 if TYPE_CHECKING:
+    from lockstrip.markers import Dnf
     from lockstrip.target import Target
 
 __all__ = [
@@ -95,6 +96,8 @@ class Selection(NamedTuple):
     roots: tuple[int, ...] = ()
     #: uv's conflict items (`conflict_item`) the install activates
     active: frozenset[str] = frozenset()
+    #: the extras the roots install their optional dependencies of (none with --only-group)
+    extras: frozenset[str] = frozenset()
 
 
 class PackageIndex:
@@ -201,7 +204,11 @@ def select(project: Project, scope: Scope, env: Environment) -> Selection:
             lock, roots, prod, extras, group_edges, requirements, points, active
         )
         if found <= active:
-            return selection._replace(roots=tuple(roots), active=frozenset(active))
+            return selection._replace(
+                roots=tuple(roots),
+                active=frozenset(active),
+                extras=frozenset(extras) if prod else frozenset(),
+            )
         active |= found
 
 
@@ -413,17 +420,23 @@ _OTHER = "\x00other"
 
 def _points(project: Project, env: Environment) -> list[Mapping[str, str]]:
     """The environments markers are evaluated in: the target's, or (universal) a set that
-    stands for every environment: one per Python version that markers or requires-python
-    tell apart (versions between two that markers name compare alike), times the values of
-    a few platform variables; any other variable stays unknown, so its atoms can hold."""
+    stands for every environment (`_environments`) for the lock's markers."""
     if env is not None:
         return [env]
+    return _environments(set(_markers(project)), project.lock.data.get("requires-python", ""))
+
+
+def _environments(markers: Iterable[str], requires: str) -> list[Mapping[str, str]]:
+    """Environments that stand for every one `requires` (a requires-python) allows, as far
+    as `markers` tell them apart: one per Python version that markers or requires-python
+    tell apart (versions between two that markers name compare alike), times the values of
+    a few platform variables; any other variable stays unknown, so its atoms can hold."""
     from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
     versions: set[str] = set()
     values: dict[str, set[str]] = {}
     untracked: set[str] = set()
-    for marker in set(_markers(project)):
+    for marker in markers:
         for variable, op, value in comparisons(marker):
             if variable in ("python_version", "python_full_version"):
                 versions.add(value)
@@ -431,7 +444,6 @@ def _points(project: Project, env: Environment) -> list[Mapping[str, str]]:
                 values.setdefault(variable, set()).add(value)
             else:
                 untracked.add(variable)
-    requires = project.lock.data.get("requires-python", "")
     versions.update(re.findall(r"\d+(?:\.\d+)*", requires))
     patches: dict[int, set[int]] = {minor: {0} for minor in range(21)}
     for text in versions:
@@ -512,13 +524,15 @@ def restrict(
     *,
     keep_locals: bool = True,
     keep: frozenset[int] = frozenset(),
+    fold: Fold | None = None,
 ) -> dict[str, Any]:
     """A stripped lock (`view`) cut down to `selection`.
 
     Third-party packages outside it go, with the edges that led to them. Local packages stay
     when `keep_locals` (uv checks the workspace against the lock), and so do the packages
     `keep` indexes, but lose the edges the install does not follow. With a `target`, a
-    package keeps only the artifact it installs.
+    package keeps only the artifact it installs. With a `fold`, the folded local packages
+    go, and the packages they lead to hang from the fold's root.
     """
     lock = PackageIndex(project.lock.packages)
     packages = []
@@ -527,6 +541,14 @@ def restrict(
     ):
         local = project.locals.is_local(package)
         if index not in selection.packages and not (keep_locals and local) and index not in keep:
+            continue
+        if fold is not None and index in fold.folded:
+            if index not in keep and index not in fold.roots:
+                continue
+            out = {key: value for key, value in table.items() if key not in _EDGE_TABLES}
+            if index == fold.root and fold.edges:
+                out = _with_dependencies(out, fold.edges)
+            packages.append(out)
             continue
         out = dict(table)
         for key in _EDGE_TABLES:
@@ -555,7 +577,13 @@ def restrict(
     restricted = {key: value for key, value in view.items() if key != "package"}
     restricted["package"] = packages
     manifest = view.get("manifest")
-    if isinstance(manifest, Mapping):  # a project-less root's own requirements and groups
+    if isinstance(manifest, Mapping) and fold is not None:  # their edges hang from the root
+        restricted["manifest"] = {
+            key: value
+            for key, value in manifest.items()
+            if key not in ("requirements", "dependency-groups")
+        }
+    elif isinstance(manifest, Mapping):  # a project-less root's own requirements and groups
         original = project.lock.data.get("manifest", {})
         restricted["manifest"] = dict(manifest)
         if "requirements" in manifest:
@@ -589,10 +617,13 @@ def export_lock(
     project: Project,
     selection: Selection,
     target: Target | None = None,
+    skip: Skip | None = None,
+    scope_packages: Iterable[str] = (),
 ) -> dict[str, Any]:
     """A frozen view cut down to `selection`, holding only what that install reads: the
     packages it takes (local ones too, and no others) and the lock-level fields they use
-    (`lockstrip.volatile.SCOPED_DROPS` says what goes and why)."""
+    (`lockstrip.volatile.SCOPED_DROPS` says what goes and why). With `skip`, the install
+    leaves those local packages out, and the export folds them (`fold`)."""
     from lockstrip.volatile import strip_scoped_lock
 
     # the root project stays, without edges: uv checks that the lock holds the workspace root
@@ -601,8 +632,252 @@ def export_lock(
         for index, package in enumerate(project.lock.packages)
         if package.name == project.root_name and project.locals.is_local(package)
     )
-    lock = restrict(view, project, selection, target, keep_locals=False, keep=keep)
+    named = frozenset(scope_packages)
+    folded = fold(project, selection, skipped(project, skip), named) if skip else None
+    lock = restrict(view, project, selection, target, keep_locals=False, keep=keep, fold=folded)
+    forks = lock.get("resolution-markers")
+    if forks and _everywhere(project, forks):
+        del lock["resolution-markers"]
     return strip_scoped_lock(lock, members=set(project.lock.members) - {project.root_name})
+
+
+# --- installs that leave local packages out ------------------------------------------------
+
+#: `uv sync --no-install-workspace` (every workspace member, the root project too) and
+#: `--no-install-local` (every local package, path dependencies too).
+Skip = Literal["workspace", "local"]
+SKIPS: tuple[Skip, ...] = ("workspace", "local")
+
+#: Past this many clauses in one folded marker, the export does not fold: the marker would
+#: be unreadable, and one that says more than the paths would install more.
+_MAX_CLAUSES = 32
+
+
+class Fold(NamedTuple):
+    """A scoped export for an install that leaves local packages out (`uv sync
+    --no-install-workspace`, `--no-install-local`): that install reads the local packages
+    only to find the third-party ones, so the export holds, instead of them, one edge per
+    package they lead to, under the marker of the paths that reach it (`uv export` prints
+    the same union). An edge added to a member, or a member added, that pulls nothing new
+    then leaves the export's bytes as they were."""
+
+    #: the package whose `dependencies` hold the folded edges: the first root the flags
+    #: name (`--package`), else the first root
+    root: int
+    #: the roots that stay, without edges: those the flags name, which uv looks up (a
+    #: project-less root's other members go: the root holds what they lead to)
+    roots: frozenset[int]
+    #: the local packages folded: they keep no edges, and go unless a root or kept
+    folded: frozenset[int]
+    #: each folded edge as uv's lock writes it (name, version and source where the name is
+    #: shared, extra, marker), in a fixed order
+    edges: tuple[dict[str, Any], ...]
+
+
+def skipped(project: Project, skip: Skip) -> frozenset[int]:
+    """The lock's local packages that an install with `skip` leaves out."""
+    members = {*project.lock.members, project.root_name}
+    return frozenset(
+        index
+        for index, package in enumerate(project.lock.packages)
+        if project.locals.is_local(package) and (skip == "local" or package.name in members)
+    )
+
+
+def fold(
+    project: Project,
+    selection: Selection,
+    skip: frozenset[int],
+    named: frozenset[str] = frozenset(),
+) -> Fold | None:
+    """The fold of the packages `skip` indexes out of `selection` (`Fold`), or None where
+    folding would change what uv reads: a lock with conflicts (uv's conflict markers hold
+    by the extras the local edges activate), an install without its roots' dependencies
+    (--only-group), or a package kept that depends on a folded one."""
+    from lockstrip.markers import ALWAYS, absorb, render_dnf, residual
+
+    roots = selection.roots
+    if project.lock.data.get("conflicts") or not roots or not set(roots) <= skip:
+        return None
+    if any((root, "dependencies", None) not in selection.tables for root in roots):
+        return None
+    folded = skip & selection.packages
+    if any(origin not in folded and target in folded for origin, target in selection.edges):
+        return None
+    lock = PackageIndex(project.lock.packages)
+    names: dict[int, dict[str, Any]] = {}  # how the lock's edges name each target
+    inside: dict[tuple[int, str | None], Dnf] = {}
+    reached: dict[tuple[int, str | None], Dnf] = {}
+    queue: deque[tuple[int, str | None]] = deque()
+
+    def add(into: dict[tuple[int, str | None], Dnf], key: tuple[int, str | None], dnf: Dnf) -> bool:
+        grown = absorb(into.get(key, frozenset()) | dnf)
+        if grown == into.get(key):
+            return False
+        into[key] = grown
+        return True
+
+    def follow(origin: int | None, at: Dnf, edge: Mapping[str, Any]) -> None:
+        target = lock.find(edge)
+        if target not in selection.packages:
+            return
+        if origin is not None and (origin, target) not in selection.edges:
+            return
+        marker = residual(edge.get("marker"), selection.active)
+        if marker is False:
+            return
+        term = frozenset() if marker is True else frozenset([marker])
+        dnf = frozenset(clause | term for clause in at)
+        names.setdefault(target, {k: edge[k] for k in ("name", "version", "source") if k in edge})
+        for extra in [None, *edge.get("extra", edge.get("extras", []))]:
+            if target in folded:
+                if add(inside, (target, extra), dnf):
+                    queue.append((target, extra))
+            else:
+                add(reached, (target, extra), dnf)
+
+    for root in roots:
+        data = lock.packages[root].data
+        for extra in [None, *sorted(selection.extras & set(data.get("optional-dependencies", {})))]:
+            add(inside, (root, extra), ALWAYS)
+            queue.append((root, extra))
+    manifest = project.lock.data.get("manifest", {})
+    for requirement in manifest.get("requirements", []):
+        follow(None, ALWAYS, requirement)
+    for origin, kind, group in sorted(selection.tables, key=repr):
+        if kind != "dev-dependencies" or group is None:
+            continue
+        if origin is None:
+            edges = manifest.get("dependency-groups", {}).get(group, [])
+        else:
+            edges = lock.packages[origin].data.get("dev-dependencies", {}).get(group, [])
+        for edge in edges:
+            follow(origin, ALWAYS, edge)
+    while queue:
+        index, extra = key = queue.popleft()
+        data = lock.packages[index].data
+        table = data.get("optional-dependencies", {}).get(extra, []) if extra else None
+        for edge in table if table is not None else data.get("dependencies", []):
+            follow(index, inside[key], edge)
+    if any(len(dnf) > _MAX_CLAUSES for dnf in reached.values()):
+        return None
+    for key in _redundant(lock, selection, folded, reached):
+        del reached[key]
+    found: list[tuple[int, tuple[str, ...], str | None]] = []
+    for target in sorted({target for target, _ in reached}):
+        by_dnf: dict[Dnf, set[str | None]] = {}
+        for (index, extra), dnf in reached.items():
+            if index == target:
+                by_dnf.setdefault(dnf, set()).add(extra)
+        # an edge to pkg[extra] takes pkg too, so one edge stands for both where they hold
+        # under the same paths
+        for dnf, among in by_dnf.items():
+            extras = tuple(sorted(extra for extra in among if extra is not None))
+            found.append((target, extras, render_dnf(dnf)))
+    tables = []
+    for target, extras, marker in sorted(found, key=lambda edge: (edge[0], edge[1])):
+        table = dict(names[target])
+        if extras:
+            table["extra"] = list(extras)
+        if marker:
+            table["marker"] = marker
+        tables.append(table)
+    kept = {root for root in roots if lock.packages[root].name in named}
+    first = min(kept or roots)
+    return Fold(first, frozenset({first, *kept}), folded, tuple(tables))
+
+
+def _redundant(
+    lock: PackageIndex,
+    selection: Selection,
+    folded: frozenset[int],
+    reached: Mapping[tuple[int, str | None], Dnf],
+) -> list[tuple[int, str | None]]:
+    """The folded edges that the others already imply: their package (with that extra) is
+    reached through the kept packages' own edges, under markers that hold wherever the edge's
+    do (each of its clauses contains one of theirs). uv prints the union over every path,
+    which such an edge leaves as it is; so a member that adds an edge to a package it
+    already pulls (`typing-extensions`, through pydantic) leaves the export alone. Tried in
+    the lock's order, each against the edges still kept."""
+    from lockstrip.markers import absorb, residual
+
+    outgoing: dict[tuple[int, str | None], list[tuple[int, list[str], frozenset[str]]]] = {}
+
+    def edges_of(key: tuple[int, str | None]) -> list[tuple[int, list[str], frozenset[str]]]:
+        if key not in outgoing:
+            index, extra = key
+            data = lock.packages[index].data
+            table = data.get("optional-dependencies", {}).get(extra, []) if extra else None
+            found = []
+            for edge in table if table is not None else data.get("dependencies", []):
+                target = lock.find(edge)
+                if target is None or (index, target) not in selection.edges:
+                    continue
+                marker = residual(edge.get("marker"), selection.active)
+                if marker is not False:
+                    term = frozenset() if marker is True else frozenset([marker])
+                    found.append((target, edge.get("extra", []), term))
+            outgoing[key] = found
+        return outgoing[key]
+
+    def through(seeds: Mapping[tuple[int, str | None], Dnf]) -> dict[tuple[int, str | None], Dnf]:
+        """What the kept packages' edges reach from `seeds`, not counting the seeds."""
+        state = dict(seeds)
+        for (index, _), dnf in seeds.items():
+            state[index, None] = absorb(state.get((index, None), frozenset()) | dnf)
+        below: dict[tuple[int, str | None], Dnf] = {}
+        queue = deque(state)
+        while queue:
+            key = queue.popleft()
+            for target, extras, term in edges_of(key):
+                if target in folded:
+                    continue
+                dnf = frozenset(clause | term for clause in state[key])
+                for extra in [None, *extras]:
+                    grown = absorb(below.get((target, extra), frozenset()) | dnf)
+                    if grown != below.get((target, extra)) and len(grown) <= _MAX_CLAUSES:
+                        below[target, extra] = grown
+                        whole = absorb(state.get((target, extra), frozenset()) | grown)
+                        if whole != state.get((target, extra)):
+                            state[target, extra] = whole
+                            queue.append((target, extra))
+        return below
+
+    kept = dict(reached)
+    redundant = []
+    candidates = through(kept).keys() & kept.keys()
+    for key in sorted(candidates, key=lambda key: (key[0], key[1] or "")):
+        others = {k: v for k, v in kept.items() if k != key}
+        implied = through(others).get(key)
+        if implied is not None and all(any(c >= o for o in implied) for c in kept[key]):
+            redundant.append(key)
+            del kept[key]
+    return redundant
+
+
+def _with_dependencies(
+    table: Mapping[str, Any], edges: tuple[dict[str, Any], ...]
+) -> dict[str, Any]:
+    """`table` (a folded root) with the fold's edges as its `dependencies`, where uv's
+    lock writes them: after `source`."""
+    out: dict[str, Any] = {}
+    for key, value in table.items():
+        out[key] = value
+        if key == "source":
+            out["dependencies"] = list(edges)
+    out.setdefault("dependencies", list(edges))
+    return out
+
+
+def _everywhere(project: Project, markers: list[str]) -> bool:
+    """Whether, in every environment the lock's requires-python allows, one of `markers`
+    holds for certain. The lock-level `resolution-markers` of a whole resolution do: uv's
+    forks split the environments, and then they bound nothing, so a scoped export drops
+    them (`volatile.SCOPED_DROPS`). Unknown variables or too many environments: False."""
+    from lockstrip.markers import evaluate
+
+    environments = _environments(markers, project.lock.data.get("requires-python", ""))
+    return all(any(evaluate(m, env) is True for m in markers) for env in environments)
 
 
 def group_names(project: Project, scope: Scope, selection: Selection) -> dict[str | None, set[str]]:

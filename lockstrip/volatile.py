@@ -195,10 +195,6 @@ ARTIFACT_VOLATILE_KEYS: dict[str, str] = {
 #: Whatever stays is what that install reads, so the export's bytes change when the install
 #: does. (tests/test_scope.py checks each row against uv: `uv export --frozen` and
 #: `uv sync --frozen --dry-run` with the same flags print the same on export and project.)
-#: Not here: the lock-level `resolution-markers`. uv bounds the markers it prints by their
-#: union, so dropping the forks no kept package names changes `uv export --frozen` output
-#: (measured: autogen `--package autogen-agentchat --all-groups` gains
-#: `; python_full_version < '3.12'` on most lines).
 SCOPED_DROPS: dict[str, str] = {
     "local packages outside the install": "a member the install neither starts from nor "
     "reaches: its lock entry, its `[manifest] members` entry, its pyproject skeleton and "
@@ -227,6 +223,19 @@ SCOPED_DROPS: dict[str, str] = {
     "registry with the project's index settings",
     "a member's dynamic version": "members' skeletons are static (MASKED_VERSION), so their "
     "lock entries carry it too, whether or not the project's pyproject is dynamic",
+    "lock-level resolution-markers that cover every environment": "uv bounds the markers it "
+    "prints by the union of the lock's forks, so keeping only the forks a kept package names "
+    "would change `uv export` (measured: autogen `--package autogen-agentchat --all-groups` "
+    "gains `; python_full_version < '3.12'` on most lines); forks that cover every "
+    "environment requires-python allows bound nothing, and go whole (scope._everywhere); "
+    "any others stay whole",
+    "local packages an install leaves out": "with `--no-install-workspace` or "
+    "`--no-install-local` (uv sync's options, as a Dockerfile's download step runs it), the "
+    "install reads the members (and path packages) only to find the third-party packages "
+    "they lead to: they are folded into the first package the install starts from, one edge "
+    "per package reached under the union of the markers on the paths to it (scope.Fold), so "
+    "a member that gains an edge to a package it already had, or a new member that pulls "
+    "nothing new, leaves the export alone; not folded: locks with conflicts, --only-group",
 }
 
 #: The lock revision a scoped export is written with for a lock of a lower revision than

@@ -72,3 +72,18 @@ def out(project: Path, tmp_path: Path) -> Path:
     assert result.returncode == 0, result.stderr
     assert (target / "uv.lock").is_file()
     return target
+
+
+@pytest.hookimpl(optionalhook=True)  # pytest-xdist's hook: absent without it
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
+    """Under `-n`, a test file runs on one worker (its module fixtures are built once), and
+    the end-to-end files share one worker: they start with the longest work, and two Docker
+    daemons never compete for the machine's two cores."""
+    from xdist.scheduler import LoadScopeScheduling  # type: ignore[import-untyped]
+
+    class _ByFile(LoadScopeScheduling):  # type: ignore[misc]
+        def _split_scope(self, nodeid: str) -> str:
+            path = nodeid.split("::", 1)[0]
+            return "tests/e2e" if path.startswith("tests/e2e/") else path
+
+    return _ByFile(config, log)

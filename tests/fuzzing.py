@@ -400,6 +400,14 @@ def _entry_points(
             "export scoped target --requirements",
             lambda: build_export(project, "frozen", scope, target, requirements=True),
         ),
+        (
+            "export --no-dev --no-install-local",
+            lambda: build_export(project, "frozen", scope, skip="local"),
+        ),
+        (
+            "export --all-groups --all-extras --no-install-workspace",
+            lambda: build_export(project, "frozen", every, skip="workspace"),
+        ),
         ("dockerfile", lambda: render_dockerfile(project)),
         ("fetch plan", lambda: plan_fetch(project, scope, target)),
         ("fetch credentials", lambda: find_credentials(project, {})),

@@ -164,26 +164,33 @@ def test_examples_cover_a_single_project_and_a_workspace() -> None:
     assert "--no-install-workspace" in (REPO / "examples/workspace/Dockerfile").read_text()
 
 
-def export_arguments(text: str, targetplatform: str) -> list[str]:
-    """The arguments the Dockerfile's export step gives `lockstrip` when it builds for
-    `targetplatform`: the step's shell runs, with a `lockstrip` that prints them."""
+def export_calls(text: str, targetplatform: str) -> list[list[str]]:
+    """The arguments of each `lockstrip` call of the Dockerfile's export step when it builds
+    for `targetplatform`: the step's shell runs, with a `lockstrip` that prints them."""
     export = next(run for run in run_lines(text) if " lockstrip export " in run)
     command = export.removeprefix("RUN --mount=type=bind,target=/src ")
     done = subprocess.run(
-        ["sh", "-ec", "lockstrip() { printf '%s\\n' \"$@\"; }\n" + command],
+        ["sh", "-ec", "lockstrip() { printf '%s\\n' \"$@\" ::; }\n" + command],
         env={"TARGETPLATFORM": targetplatform, "PATH": os.environ["PATH"]},
         capture_output=True,
         text=True,
         check=True,
     )
-    return done.stdout.splitlines()
+    return [call.split() for call in done.stdout.split("::\n") if call]
+
+
+def export_arguments(text: str, targetplatform: str, out: str = "/export") -> list[str]:
+    """The arguments of the export step's `lockstrip export --out OUT`."""
+    [found] = [call for call in export_calls(text, targetplatform) if call[3:4] == [out]]
+    return found
 
 
 def _export_and_download(text: str, targetplatform: str) -> tuple[list[str], list[str]]:
-    """The options of the Dockerfile's `lockstrip export` and its download `uv sync`."""
+    """The options of the `lockstrip export` that the download `uv sync` reads, and of it."""
     download = next(run for run in run_lines(text) if "uv sync --frozen" in run)
-    arguments = export_arguments(text, targetplatform)
-    assert arguments[:4] == ["export", "/src", "--out", "/export"]
+    out = "/download" if "COPY --from=lockstrip /download /app" in text else "/export"
+    arguments = export_arguments(text, targetplatform, out)
+    assert arguments[:4] == ["export", "/src", "--out", out]
     sync = shlex.split(download.split("uv sync ", 1)[1].split("&&")[0])
     return arguments[4:], sync
 
@@ -495,11 +502,20 @@ def test_services_share_one_download_stage() -> None:
     found = stages(text)
     assert list(found) == ["lockstrip", "uv", "download", "api", "worker"]
     assert "#   docker build --target api -t api .\n" in text
-    # One export, of the union of the services' scopes, keys the one download.
-    assert export_arguments(text, "linux/arm/v7") == [
-        *("export", "/src", "--out", "/export", "--no-dev", "--package", "api"),
-        *("--package", "worker"),
+    # One export, of the union of the services' scopes, keys the one download: the export
+    # for an install that leaves the workspace out, its members folded. The services' own
+    # steps install their members, from the union's whole export.
+    assert export_calls(text, "linux/arm/v7") == [
+        [
+            *("export", "/src", "--out", "/export", "--no-dev", "--package", "api"),
+            *("--package", "worker"),
+        ],
+        [
+            *("export", "/src", "--out", "/download", "--no-dev", "--package", "api"),
+            *("--package", "worker", "--no-install-workspace"),
+        ],
     ]
+    assert "COPY --from=lockstrip /download /app\n" in found["download"]
     [download] = [" ".join(run.split()) for run in run_lines(found["download"])]
     assert download == (
         "RUN uv sync --frozen --no-install-workspace --no-dev --package api --package worker "

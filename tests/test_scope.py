@@ -49,7 +49,7 @@ from lockstrip.errors import InputError
 from lockstrip.export import build_export, write_export
 from lockstrip.project import Project, read_project
 from lockstrip.render_lock import render_lock
-from lockstrip.scope import Scope, select
+from lockstrip.scope import SKIPS, Scope, Skip, select
 from lockstrip.target import PLATFORMS, Target, best_artifact, parse_target
 
 Installs = frozenset[tuple[str, str | None]]
@@ -522,6 +522,47 @@ def test_uv_export_reads_scoped_export_as_project(
         )
 
 
+FOLDED = [(case, flags, skip) for case, flags in EXPORTED for skip in SKIPS]
+
+
+@pytest.mark.parametrize(
+    ("case", "flags", "skip"),
+    FOLDED,
+    ids=[f"{c}[{' '.join(f)} --no-install-{s}]" for c, f, s in FOLDED],
+)
+def test_uv_reads_folded_export_as_project(
+    case: str, flags: tuple[str, ...], skip: Skip, tmp_path: Path, uv_cache: Path
+) -> None:
+    """An export for an install that leaves local packages out folds them into its root:
+    uv's third-party view of it (every package, version, marker and hash) and the install
+    itself (`uv sync --no-install-...`, here and on two other platforms) are the project's."""
+    read = project(case)
+    scope, _ = parse_flags(flags)
+    out = tmp_path / "export"
+    write_export(build_export(read, "frozen", scope, skip=skip), out, read.root)
+    args = ["export", "--frozen", "--offline", "--no-header", "--no-annotate", "--no-emit-local"]
+    original = run_uv([*args, *flags], FIXTURES / case, uv_cache)
+    exported = run_uv([*args, *flags], out, uv_cache)
+    assert original.returncode == 0, original.stderr
+    assert (exported.returncode, exported.stdout) == (0, original.stdout)
+    if not runs_here(case):
+        return
+    args = ["sync", "--frozen", "--offline", "--dry-run", f"--no-install-{skip}", *flags]
+    original = run_uv([*args, "--python", sys.executable], FIXTURES / case, uv_cache)
+    exported = run_uv([*args, "--python", sys.executable], out, uv_cache)
+    assert original.returncode == exported.returncode == 0, exported.stderr
+    assert noise_free(exported.stdout + exported.stderr, out) == noise_free(
+        original.stdout + original.stderr, FIXTURES / case
+    )
+    for name in ("windows", "macos"):
+        wanted = sync(FIXTURES / case, [*flags, f"--no-install-{skip}"], name, uv_cache)
+        got = sync(out, [*flags, f"--no-install-{skip}"], name, uv_cache)
+        assert (got[0], noise_free(got[1], out)) == (
+            wanted[0],
+            noise_free(wanted[1], FIXTURES / case),
+        )
+
+
 @pytest.mark.parametrize(
     ("case", "flags", "name"),
     EXPORTED_TARGETED,
@@ -562,23 +603,73 @@ def test_scoped_export_holds_only_the_members_it_installs() -> None:
     assert local == {"autogen-agentchat", "autogen-core"}
 
 
-def test_lock_level_forks_stay_in_scoped_exports(tmp_path: Path, uv_cache: Path) -> None:
-    """The lock-level `resolution-markers` stay whole, even the forks no kept package
-    names: uv bounds the markers `uv export` prints by their union (measured here)."""
+@pytest.mark.parametrize(
+    ("edge", "changes"),
+    [
+        ('    { name = "pydantic" },\n', False),  # mcp already depends on it
+        ('    { name = "annotated-types" },\n', False),  # pydantic already pulls it
+        ('    { name = "typing-extensions", marker = "sys_platform == \'linux\'" },\n', False),
+        ('    { name = "pyright" },\n', True),  # a dev tool: new to this install
+    ],
+)
+def test_folded_exports_change_only_with_what_the_members_pull(
+    edge: str, changes: bool, tmp_path: Path
+) -> None:
+    """A member's new edge to a package the install already takes, under markers at least
+    as wide, leaves the folded export's bytes alone (uv's view is the same); the unfolded
+    export holds the member's edges and changes. A package new to the install changes both."""
+    before = FIXTURES / "modelcontextprotocol__python-sdk"
+    after = copy_project(before, tmp_path / "after")
+    lock = after / "uv.lock"
+    member = 'source = { editable = "examples/servers/simple-tool" }\ndependencies = [\n'
+    assert lock.read_text().count(member) == 1
+    lock.write_text(lock.read_text().replace(member, member + edge))
+    scope = Scope(no_dev=True, packages=("mcp-simple-tool",))
+    for skip in (None, *SKIPS):
+        old, new = (
+            build_export(read_project(p), "frozen", scope, skip=skip) for p in (before, after)
+        )
+        assert (old.files != new.files) == (changes or skip is None), skip
+
+
+def test_lock_level_forks_go_when_they_cover_every_environment(
+    tmp_path: Path, uv_cache: Path
+) -> None:
+    """uv bounds the markers `uv export` prints by the union of the lock-level
+    `resolution-markers` (measured here: keeping only the forks a kept package names adds
+    `python_full_version < '3.12'` to most lines). A whole resolution's forks cover every
+    environment and bound nothing, so a scoped export drops them, and uv prints the same;
+    a fork line that moves (autogen 004, pydantic-ai 040) then leaves the export alone."""
     case, flags = "microsoft__autogen__python", ("--package", "autogen-agentchat", "--all-groups")
     out = export_folder(case, flags, tmp_path / "export")
     lock = tomllib.loads((out / "uv.lock").read_text())
+    assert "resolution-markers" not in lock
     forks = project(case).lock.data["resolution-markers"]
-    assert lock["resolution-markers"] == sorted(forks)  # kept whole, in canonical order
     used = {m for t in lock["package"] for m in t.get("resolution-markers", [])}
     assert set(forks) - used, "the case no longer has forks that no kept package names"
     args = ["export", "--frozen", "--offline", "--no-header", "--no-emit-local", *flags]
-    kept = run_uv(args, out, uv_cache)
-    lock["resolution-markers"] = [m for m in forks if m in used]
-    (out / "uv.lock").write_text(render_lock(lock))
-    pruned = run_uv(args, out, uv_cache)
-    assert kept.returncode == pruned.returncode == 0, pruned.stderr
-    assert kept.stdout != pruned.stdout
+    outputs = []
+    for kept in (None, forks, [m for m in forks if m in used]):
+        lock["resolution-markers"] = kept
+        (out / "uv.lock").write_text(render_lock({k: v for k, v in lock.items() if v is not None}))
+        outputs.append(run_uv(args, out, uv_cache))
+    dropped, whole, pruned = outputs
+    assert dropped.returncode == whole.returncode == pruned.returncode == 0, pruned.stderr
+    assert dropped.stdout == whole.stdout == run_uv(args, FIXTURES / case, uv_cache).stdout
+    assert pruned.stdout != whole.stdout
+
+
+def test_forks_that_leave_environments_out_stay() -> None:
+    """Forks whose union leaves an environment out (or that the check cannot decide) stay."""
+    from lockstrip.scope import _everywhere
+
+    read = project("microsoft__autogen__python")
+    forks = read.lock.data["resolution-markers"]
+    assert _everywhere(read, forks)
+    assert not _everywhere(read, forks[1:])
+    assert not _everywhere(read, ["python_full_version < '3.12'"])
+    assert _everywhere(read, ["python_full_version < '3.12'", "python_full_version >= '3.12'"])
+    assert not _everywhere(read, ["platform_release >= '5'", "platform_release < '5'"])
 
 
 # --- bad names ---------------------------------------------------------------------------------

@@ -32,8 +32,8 @@ from helpers import uv_executable
 from lockstrip.digest import compute_digest
 from lockstrip.errors import InputError
 from lockstrip.export import Mode, build_export, write_export
-from lockstrip.project import read_project
-from lockstrip.scope import Scope
+from lockstrip.project import Project, read_project
+from lockstrip.scope import SKIPS, Scope
 from oracle.generate import Generated, LocalPackage, generate
 from oracle.universe import Universe
 
@@ -359,6 +359,42 @@ def _check_scoped(
             if exported != originals[args]:
                 outcome.disagreements.append(
                     Disagreement(outcome.seed, kind, "scoped", args, originals[args], exported)
+                )
+        if scope[:1] in ((), ("--no-dev",), ("--package",)):
+            _check_folded(read, scope, project, work / f"folded-{index}", runner, outcome)
+
+
+def _check_folded(
+    read: Project,
+    scope: tuple[str, ...],
+    project: Path,
+    out: Path,
+    runner: _Runner,
+    outcome: Outcome,
+) -> None:
+    """The export a Dockerfile's download step reads: the scope with `--no-install-workspace`
+    or `--no-install-local`, which folds the local packages into the root (scope.Fold).
+    uv's third-party view and that install's plan must be the original's."""
+    for skip in SKIPS:
+        command = ("lockstrip", "export", *scope_of(scope).to_args(), f"--no-install-{skip}")
+        shutil.rmtree(out, ignore_errors=True)
+        try:
+            write_export(build_export(read, "frozen", scope_of(scope), skip=skip), out, read.root)
+        except Exception as error:  # the unfolded export of this scope was written
+            outcome.comparisons += 1
+            found = (1, f"crash: {error!r}")
+            outcome.disagreements.append(
+                Disagreement(outcome.seed, "read", "folded", command, (0, ""), found)
+            )
+            continue
+        install = (*SYNC, f"--no-install-{skip}", *scope)
+        for kind, args in (("export", (*EXPORT, *scope, *EXPORT_TAIL)), ("sync", install)):
+            original = _masked(project, runner.uv(args, project))
+            exported = _masked(out, runner.uv(args, out))
+            outcome.comparisons += 1
+            if exported != original:
+                outcome.disagreements.append(
+                    Disagreement(outcome.seed, kind, "folded", args, original, exported)
                 )
 
 
