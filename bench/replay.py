@@ -1063,7 +1063,9 @@ def scoped_section(
         "layer on: `--no-dev`, and `--package M --no-dev` for two members of each workspace. "
         "The lower bound is uv's own view of the scope: `uv export --frozen --offline "
         "--no-emit-workspace --no-emit-local --no-annotate --no-header` with the same flags, "
-        "per commit. The scoped export is `lockstrip export SCOPE` (every file), the scoped "
+        "per commit. The scoped export is the one the Dockerfile's download step reads, "
+        "`lockstrip export SCOPE --no-install-workspace` (`--no-install-local` where path "
+        "dependencies need their files; a single project without either), every file; the scoped "
         "digest `lockstrip digest SCOPE`; a miss is a transition where uv's view changed "
         f"and the export or the digest did not. {uv_version(uv)}, lockstrip {__version__}, "
         f"{date}.",
@@ -1074,7 +1076,8 @@ def scoped_section(
         parts.append(
             f"- uv reads the scoped export as it reads the project (`uv export --frozen "
             f"--no-header --no-emit-local --no-annotate SCOPE` and `uv sync --frozen --dry-run "
-            f"--no-install-local SCOPE`, outputs compared) on {len(verified) - len(disagree)} "
+            f"--no-install-... SCOPE` as the download step runs it, outputs compared) on "
+            f"{len(verified) - len(disagree)} "
             f"of {len(verified)} sampled (commit, scope) pairs"
             + (
                 f"; not on: {'; '.join(f'{v.label} ({v.detail})' for v in disagree)}"

@@ -664,8 +664,9 @@ class Fold(NamedTuple):
     #: the package whose `dependencies` hold the folded edges: the first root the flags
     #: name (`--package`), else the first root
     root: int
-    #: the roots that stay, without edges: those the flags name, which uv looks up (a
-    #: project-less root's other members go: the root holds what they lead to)
+    #: the roots that stay, without edges: those the flags name, which uv looks up, and
+    #: those a kept package depends on (a project-less root's other members go: the fold's
+    #: root holds what they lead to)
     roots: frozenset[int]
     #: the local packages folded: they keep no edges, and go unless a root or kept
     folded: frozenset[int]
@@ -693,7 +694,7 @@ def fold(
     """The fold of the packages `skip` indexes out of `selection` (`Fold`), or None where
     folding would change what uv reads: a lock with conflicts (uv's conflict markers hold
     by the extras the local edges activate), an install without its roots' dependencies
-    (--only-group), or a package kept that depends on a folded one."""
+    (--only-group), or a package kept that depends on a folded one other than a root."""
     from lockstrip.markers import ALWAYS, absorb, render_dnf, residual
 
     roots = selection.roots
@@ -702,7 +703,11 @@ def fold(
     if any((root, "dependencies", None) not in selection.tables for root in roots):
         return None
     folded = skip & selection.packages
-    if any(origin not in folded and target in folded for origin, target in selection.edges):
+    # a kept package (a path dependency the install takes) may depend on a folded root: the
+    # root stays, without edges, and what it leads to hangs from the fold's root under the
+    # same markers (a root is reached everywhere); on any other folded package it may not
+    crossed = {target for origin, target in selection.edges if origin not in folded} & folded
+    if not crossed <= set(roots):
         return None
     lock = PackageIndex(project.lock.packages)
     names: dict[int, dict[str, Any]] = {}  # how the lock's edges name each target
@@ -784,7 +789,7 @@ def fold(
         tables.append(table)
     kept = {root for root in roots if lock.packages[root].name in named}
     first = min(kept or roots)
-    return Fold(first, frozenset({first, *kept}), folded, tuple(tables))
+    return Fold(first, frozenset({first, *kept, *crossed}), folded, tuple(tables))
 
 
 def _redundant(

@@ -11,6 +11,11 @@ from pathlib import Path
 
 import pytest
 
+# pytest-xdist gives its workers COLUMNS=80 and LINES=24, and uv wraps its messages and
+# help at COLUMNS: the tests that read uv's words would see other line breaks under `-n`.
+for _variable in ("COLUMNS", "LINES"):
+    os.environ.pop(_variable, None)
+
 CORPUS = Path(__file__).resolve().parent.parent / "fixtures" / "corpus"
 #: A small project: an editable root and 41 third-party packages.
 SMALL = CORPUS / "astral-sh__uv-docker-example"

@@ -130,3 +130,22 @@ def test_console_script_runs(project: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert DIGEST.fullmatch(result.stdout.strip())
+
+
+def test_folded_export_is_checked_with_its_own_options(
+    cli: Cli, workspace: Path, tmp_path: Path
+) -> None:
+    """`--no-install-workspace` is recorded in the header, so `check` rebuilds the folded
+    export; the two install options exclude each other, as in uv."""
+    out = tmp_path / "out"
+    done = cli("export", workspace, "--out", out, "--no-dev", "--no-install-workspace")
+    assert done.returncode == 0, done.stderr
+    assert "--no-install-workspace`" in (out / "pyproject.toml").read_text().splitlines()[0]
+    assert sorted(p.name for p in out.rglob("*")) == ["pyproject.toml", "uv.lock"]  # folded
+    assert cli("check", workspace, "--out", out).returncode == 0
+    plain = tmp_path / "plain"
+    assert cli("export", workspace, "--out", plain, "--no-dev").returncode == 0
+    assert (plain / "uv.lock").read_text() != (out / "uv.lock").read_text()
+    both = cli("export", workspace, "--no-install-workspace", "--no-install-local")
+    assert both.returncode == 2
+    assert "not allowed with argument" in both.stderr

@@ -522,7 +522,15 @@ def test_uv_export_reads_scoped_export_as_project(
         )
 
 
-FOLDED = [(case, flags, skip) for case, flags in EXPORTED for skip in SKIPS]
+FOLDED = [
+    (case, flags, skip)
+    for case, flags in [
+        *EXPORTED,
+        ("livekit__agents", ("--no-dev",)),  # a project-less root: every member a root
+        ("livekit__agents", ("--all-packages", "--no-dev")),
+    ]
+    for skip in SKIPS
+]
 
 
 @pytest.mark.parametrize(

@@ -176,12 +176,15 @@ class Builder:
 _STEP = re.compile(r"^#(\d+) \[[^\]]*\] (RUN .*)$", re.MULTILINE)
 
 
-def step_state(log: str, needle: str) -> StepState:
-    """Whether the one RUN step whose command contains `needle` ran or came from the cache.
+def step_state(log: str, needle: str, *more: str) -> StepState:
+    """Whether the one RUN step whose command contains `needle` (and each of `more`) ran or
+    came from the cache.
 
     BuildKit's plain log names each step `#N [stage i/n] RUN ...` and ends it with
     `#N CACHED` or `#N DONE 1.2s`."""
-    ids = sorted({m.group(1) for m in _STEP.finditer(log) if needle in m.group(2)})
+    ids = sorted(
+        {m.group(1) for m in _STEP.finditer(log) if all(n in m.group(2) for n in (needle, *more))}
+    )
     if len(ids) != 1:
         raise AssertionError(f"expected one RUN step with {needle!r} in the log, found {ids}")
     step = ids[0]

@@ -339,7 +339,8 @@ def _build(lab: Lab, root: Path, project: str, pattern: str, step: int) -> Outco
     (lab.home / f"{tag.replace(':', '-')}.fetched").write_text("".join(f"{f}\n" for f in fetched))
     (lab.home / f"{tag.replace(':', '-')}.log").write_text(log)
     versions = _report_versions(lab, tag, project, root)
-    return Outcome(step_state(log, "--no-install-"), fetched, seconds, versions)
+    # the download step (the export step names the same option, for its folded export)
+    return Outcome(step_state(log, "uv sync ", "--no-install-"), fetched, seconds, versions)
 
 
 @pytest.fixture(scope="module")
