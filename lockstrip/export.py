@@ -144,7 +144,7 @@ def build_export(
             )
         scope = scope or Scope()
         selection = select(project, scope, target.environment() if target else None)
-        lock = export_lock(lock, project, selection, target, skip, scope.packages)
+        lock = export_lock(lock, project, selection, target, skip, scope)
         kept = {
             table["name"]
             for table in lock["package"]

@@ -618,7 +618,7 @@ def export_lock(
     selection: Selection,
     target: Target | None = None,
     skip: Skip | None = None,
-    scope_packages: Iterable[str] = (),
+    scope: Scope | None = None,
 ) -> dict[str, Any]:
     """A frozen view cut down to `selection`, holding only what that install reads: the
     packages it takes (local ones too, and no others) and the lock-level fields they use
@@ -632,8 +632,7 @@ def export_lock(
         for index, package in enumerate(project.lock.packages)
         if package.name == project.root_name and project.locals.is_local(package)
     )
-    named = frozenset(scope_packages)
-    folded = fold(project, selection, skipped(project, skip), named) if skip else None
+    folded = fold(project, selection, skipped(project, skip), scope) if skip else None
     lock = restrict(view, project, selection, target, keep_locals=False, keep=keep, fold=folded)
     forks = lock.get("resolution-markers")
     if forks and _everywhere(project, forks):
@@ -689,7 +688,7 @@ def fold(
     project: Project,
     selection: Selection,
     skip: frozenset[int],
-    named: frozenset[str] = frozenset(),
+    scope: Scope | None = None,
 ) -> Fold | None:
     """The fold of the packages `skip` indexes out of `selection` (`Fold`), or None where
     folding would change what uv reads: a lock with conflicts (uv's conflict markers hold
@@ -710,7 +709,6 @@ def fold(
     if not crossed <= set(roots):
         return None
     lock = PackageIndex(project.lock.packages)
-    names: dict[int, dict[str, Any]] = {}  # how the lock's edges name each target
     inside: dict[tuple[int, str | None], Dnf] = {}
     reached: dict[tuple[int, str | None], Dnf] = {}
     queue: deque[tuple[int, str | None]] = deque()
@@ -733,7 +731,7 @@ def fold(
             return
         term = frozenset() if marker is True else frozenset([marker])
         dnf = frozenset(clause | term for clause in at)
-        names.setdefault(target, {k: edge[k] for k in ("name", "version", "source") if k in edge})
+
         for extra in [None, *edge.get("extra", edge.get("extras", []))]:
             if target in folded:
                 if add(inside, (target, extra), dnf):
@@ -781,13 +779,13 @@ def fold(
             found.append((target, extras, render_dnf(dnf)))
     tables = []
     for target, extras, marker in sorted(found, key=lambda edge: (edge[0], edge[1])):
-        table = dict(names[target])
+        table = _edge_to(lock, target)
         if extras:
             table["extra"] = list(extras)
         if marker:
             table["marker"] = marker
         tables.append(table)
-    kept = {root for root in roots if lock.packages[root].name in named}
+    kept = {root for root in roots if _named(lock.packages[root], scope or Scope())}
     first = min(kept or roots)
     return Fold(first, frozenset({first, *kept, *crossed}), folded, tuple(tables))
 
@@ -858,6 +856,33 @@ def _redundant(
             redundant.append(key)
             del kept[key]
     return redundant
+
+
+def _edge_to(lock: PackageIndex, target: int) -> dict[str, Any]:
+    """An edge to `target` as uv's lock writes one: by name, and by version and source too
+    where the lock holds the name more than once."""
+    package = lock.packages[target]
+    edge: dict[str, Any] = {"name": package.name}
+    if len(lock.by_name[package.name]) > 1:
+        if "version" in package.data:
+            edge["version"] = package.data["version"]
+        edge["source"] = package.data["source"]
+    return edge
+
+
+def _named(package: Package, scope: Scope) -> bool:
+    """Whether the flags name `package`, or an extra or group it declares: uv looks those
+    names up in the packages the install starts from, so such a root stays."""
+    data = package.data
+    extras = {*data.get("optional-dependencies", {})}
+    extras |= {*data.get("metadata", {}).get("provides-extras", [])}
+    named_extras = {_extra_key(extra) for extra in scope.extras}
+    groups = {*scope.groups, *scope.only_groups, *scope.no_groups}
+    return (
+        package.name in scope.packages
+        or bool(named_extras & {_extra_key(extra) for extra in extras})
+        or bool(groups & _groups_of(data))
+    )
 
 
 def _with_dependencies(

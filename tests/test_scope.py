@@ -528,6 +528,8 @@ FOLDED = [
         *EXPORTED,
         ("livekit__agents", ("--no-dev",)),  # a project-less root: every member a root
         ("livekit__agents", ("--all-packages", "--no-dev")),
+        # an extra of a member the fold does not start from: uv looks the name up there
+        ("livekit__agents", ("--no-dev", "--extra", "realtime")),
     ]
     for skip in SKIPS
 ]

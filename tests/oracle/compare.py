@@ -360,8 +360,7 @@ def _check_scoped(
                 outcome.disagreements.append(
                     Disagreement(outcome.seed, kind, "scoped", args, originals[args], exported)
                 )
-        if scope[:1] in ((), ("--no-dev",), ("--package",)):
-            _check_folded(read, scope, project, work / f"folded-{index}", runner, outcome)
+        _check_folded(read, scope, project, work / f"folded-{index}", runner, outcome)
 
 
 def _check_folded(
