@@ -160,6 +160,8 @@ def build_export(
     stripped = strip_root_pyproject(
         project.pyproject, mode, lock_name=project.root_name, members=workspace
     )
+    if skip is not None:
+        stripped = static_metadata(stripped)
     #: Local package name -> the groups its scoped pyproject keeps, which its lock entry
     #: then names (`keep_lock_groups`).
     kept_groups: dict[str | None, set[str]] = {}
@@ -176,6 +178,8 @@ def build_export(
         else:
             source = project.member_pyproject(member)
         doc = strip_member_pyproject(source, mode, name=member.name)
+        if skip is not None:
+            doc = static_metadata(doc)
         if groups is not None:
             kept_groups[member.name] = kept_group_names(doc, groups.get(member.name, set()))
             doc = keep_groups(doc, groups.get(member.name, set()))
@@ -189,6 +193,21 @@ def build_export(
         files["requirements.txt"] = render_requirements(project, scope, target, options)
     sources = (project.root, *(project.root / member.path for member in project.members))
     return Export(dict(sorted(files.items())), tuple(_warnings(project, mode)), sources)
+
+
+def static_metadata(doc: Mapping[str, Any]) -> dict[str, Any]:
+    """A skeleton for an install that leaves the local packages out: uv neither builds them
+    nor, with --frozen, compares their metadata with the lock, so `dynamic` keeps only the
+    version (which decides whether the lock holds one) and a project that starts to declare
+    its dependencies dynamic leaves the export alone (`volatile.SCOPED_DROPS`)."""
+    project = doc.get("project")
+    if not isinstance(project, Mapping) or "dynamic" not in project:
+        return dict(doc)
+    dynamic = [entry for entry in project["dynamic"] if entry == "version"]
+    table = {k: v for k, v in project.items() if k != "dynamic" or dynamic}
+    if dynamic:
+        table["dynamic"] = dynamic
+    return {**doc, "project": table}
 
 
 def _scoped_local(

@@ -236,6 +236,9 @@ SCOPED_DROPS: dict[str, str] = {
     "per package reached under the union of the markers on the paths to it (scope.Fold), so "
     "a member that gains an edge to a package it already had, or a new member that pulls "
     "nothing new, leaves the export alone; not folded: locks with conflicts, --only-group",
+    "dynamic dependencies of local packages an install leaves out": "with `--no-install-...`, "
+    "uv neither builds the local packages nor, with --frozen, compares their metadata with "
+    "the lock: their skeletons' `dynamic` keeps only `version` (export.static_metadata)",
 }
 
 #: The lock revision a scoped export is written with for a lock of a lower revision than

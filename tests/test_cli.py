@@ -146,6 +146,9 @@ def test_folded_export_is_checked_with_its_own_options(
     plain = tmp_path / "plain"
     assert cli("export", workspace, "--out", plain, "--no-dev").returncode == 0
     assert (plain / "uv.lock").read_text() != (out / "uv.lock").read_text()
+    # the install builds no local package: a dynamic `dependencies` is nothing it reads
+    assert 'dynamic = ["version"]\n' in (out / "pyproject.toml").read_text()
+    assert '"dependencies",\n' in (plain / "pyproject.toml").read_text()
     both = cli("export", workspace, "--no-install-workspace", "--no-install-local")
     assert both.returncode == 2
     assert "not allowed with argument" in both.stderr
