@@ -693,11 +693,19 @@ def fold(
     """The fold of the packages `skip` indexes out of `selection` (`Fold`), or None where
     folding would change what uv reads: a lock with conflicts (uv's conflict markers hold
     by the extras the local edges activate), an install without its roots' dependencies
-    (--only-group), or a package kept that depends on a folded one other than a root."""
+    (--only-group), a package kept that depends on a folded one other than a root, or a
+    project-less root's own requirements in a lock with `environments`."""
     from lockstrip.markers import ALWAYS, absorb, render_dnf, residual
 
     roots = selection.roots
     if project.lock.data.get("conflicts") or not roots or not set(roots) <= skip:
+        return None
+    manifest = project.lock.data.get("manifest", {})
+    from_manifest = manifest.get("requirements") or any(o is None for o, _, _ in selection.tables)
+    if from_manifest and project.lock.data.get("supported-markers"):
+        # uv bounds the markers it prints by the lock's environments on package edges, not
+        # on a project-less root's own requirements (seed 81: `mu` vs `mu ; sys_platform !=
+        # 'win32'`), so those cannot hang from a package
         return None
     if any((root, "dependencies", None) not in selection.tables for root in roots):
         return None
@@ -744,7 +752,6 @@ def fold(
         for extra in [None, *sorted(selection.extras & set(data.get("optional-dependencies", {})))]:
             add(inside, (root, extra), ALWAYS)
             queue.append((root, extra))
-    manifest = project.lock.data.get("manifest", {})
     for requirement in manifest.get("requirements", []):
         follow(None, ALWAYS, requirement)
     for origin, kind, group in sorted(selection.tables, key=repr):

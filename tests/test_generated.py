@@ -24,11 +24,12 @@ from oracle.universe import Universe, universe
 
 from lockstrip.export import Export, build_export
 
-#: The first 30 seeds, and three that show the shapes the first 30 miss: 34 (a project-less
-#: root whose lock has no [[package]]), 48 (legacy dev-dependencies on a project-less root)
-#: and 313 (`--package M` under a root default group whose requires-python refuses 3.11,
-#: which uv reads from a revision-5 lock's group metadata).
-FAST_SEEDS = [*range(30), 34, 48, 313]
+#: The first 30 seeds, and four that show the shapes the first 30 miss: 34 (a project-less
+#: root whose lock has no [[package]]), 48 (legacy dev-dependencies on a project-less root),
+#: 81 (a project-less root's own group in a lock with `environments`, which a folded export
+#: must not hang from a package) and 313 (`--package M` under a root default group whose
+#: requires-python refuses 3.11, which uv reads from a revision-5 lock's group metadata).
+FAST_SEEDS = [*range(30), 34, 48, 81, 313]
 
 #: Seeds of the fast slice with known disagreements, and their classes (compare.classify):
 #: none. The first sweep's classes (empty extras and groups, include-group, in-tree path
