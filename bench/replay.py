@@ -751,16 +751,8 @@ class ScopedSnapshot:
         }
 
 
-def download_skip(project: Project) -> Any:
-    """What the Dockerfile's download step leaves out (`uv sync --no-install-...`), which
-    its export folds: "workspace", "local", or None for a single project."""
-    from lockstrip.dockerfile import _skip_local_flag
-
-    flag = _skip_local_flag(project)
-    return None if flag == "--no-install-project" else flag.removeprefix("--no-install-")
-
-
 def scoped_snapshot(project: Project, scope: Any, view: str | None) -> ScopedSnapshot:
+    from lockstrip.dockerfile import download_skip
     from lockstrip.errors import LockstripError
 
     try:
@@ -870,6 +862,8 @@ def verify(
 
     out = scratch / "verify" / hashlib.sha256(label.encode()).hexdigest()[:16]
     try:
+        from lockstrip.dockerfile import download_skip
+
         skip = download_skip(project)
         scope = parse_scope(flags)
         write_export(build_export(project, "frozen", scope, skip=skip), out, folder)

@@ -7,7 +7,7 @@ is the sha256 of every file the run read (and each path it found missing) and wh
 printed. A later run with the same key reads those files again and, when every hash still
 matches, prints the same text without importing the rest of lockstrip or parsing TOML. The
 digest is a function of those inputs alone, so a replay prints what a full run would
-(`tests/test_cache.py` runs both on every fixture and scope, and checks that a run opens no
+(`tests/test_digest_cache.py` runs both on every fixture and scope, and checks that a run opens no
 file it did not record). Any doubt is a miss: a changed or unreadable file, a damaged or
 foreign entry, a cache folder that cannot be read or written. A miss runs the command in
 full, so the cache can make lockstrip faster but never different.

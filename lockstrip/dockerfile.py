@@ -14,11 +14,14 @@ import posixpath
 import re
 import shlex
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from lockstrip import __version__
 from lockstrip.errors import InputError
 from lockstrip.project import Project
+
+if TYPE_CHECKING:
+    from lockstrip.scope import Skip
 
 __all__ = [
     "UV_VERSION",
@@ -26,6 +29,7 @@ __all__ = [
     "LockstripSource",
     "Service",
     "build_requirements",
+    "download_skip",
     "index_secrets",
     "lowest_minor",
     "parse_lockstrip_spec",
@@ -125,7 +129,7 @@ def render_dockerfile(
             _lockstrip_python(minor),
             minor,
             lockstrip or parse_lockstrip_spec(None),
-            _skip_local_flag(project),
+            _fold_flag(project),
         ),
         _uv_stage(),
         _download_stage(minor, _skip_local_flag(project), requires, secrets),
@@ -214,7 +218,7 @@ def render_services(
             _lockstrip_python(minor),
             minor,
             lockstrip or parse_lockstrip_spec(None),
-            _skip_local_flag(project),
+            _fold_flag(project),
             chosen,
         ),
         _uv_stage(),
@@ -495,11 +499,24 @@ def _requirement_name(requirement: str) -> str:
         return ""
 
 
+def download_skip(project: Project) -> Skip | None:
+    """What the download step's `uv sync` leaves out, and its export folds: "local" (path
+    dependencies need their source, so the final stage installs them), "workspace", or
+    None for a single project (`--no-install-project`: nothing to fold)."""
+    if project.needs_files:
+        return "local"
+    return "workspace" if project.lock.members else None
+
+
+def _fold_flag(project: Project) -> str:
+    """The export option for the download step's install ("" for a single project)."""
+    skip = download_skip(project)
+    return f"--no-install-{skip}" if skip else ""
+
+
 def _skip_local_flag(project: Project) -> str:
     """The `uv sync` option that leaves the project's own packages out of the download."""
-    if project.needs_files:
-        return "--no-install-local"  # path dependencies need their source: the final stage
-    return "--no-install-workspace" if project.lock.members else "--no-install-project"
+    return f"--no-install-{download_skip(project) or 'project'}"
 
 
 def _lockstrip_python(minor: str) -> str:
@@ -530,9 +547,10 @@ def _export_stage(
     python: str,
     minor: str,
     lockstrip: LockstripSource,
-    skip: str,
+    fold: str,
     services: Sequence[Service] = (),
 ) -> str:
+    """`fold`: the export option of the download step's install (`_fold_flag`)."""
     install = f"{_PIP_INSTALL} {shlex.quote(lockstrip.requirement)}"
     if lockstrip.wheel is not None:
         mount = f"--mount=type=bind,source={lockstrip.wheel},target={lockstrip.requirement}"
@@ -548,7 +566,7 @@ def _export_stage(
     target = f"${{platform:+--python-version {minor} --python-platform $platform}}"
     packages = "".join(f" --package {service.name}" for service in services)
     # the download step leaves the workspace's own packages out, so its export folds them
-    fold = "" if skip == "--no-install-project" else f" {skip}"
+    fold = f" {fold}" if fold else ""
     command = f"lockstrip export /src --out /export --no-dev{packages}{fold} \\\n    {target}"
     if services:  # the services' own steps install their local packages from /export
         command = (

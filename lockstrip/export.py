@@ -27,6 +27,7 @@ from lockstrip.volatile import (
     keep_lock_extras,
     keep_lock_groups,
     kept_group_names,
+    static_metadata,
     strip_lock,
     strip_member_pyproject,
     strip_root_pyproject,
@@ -193,21 +194,6 @@ def build_export(
         files["requirements.txt"] = render_requirements(project, scope, target, options)
     sources = (project.root, *(project.root / member.path for member in project.members))
     return Export(dict(sorted(files.items())), tuple(_warnings(project, mode)), sources)
-
-
-def static_metadata(doc: Mapping[str, Any]) -> dict[str, Any]:
-    """A skeleton for an install that leaves the local packages out: uv neither builds them
-    nor, with --frozen, compares their metadata with the lock, so `dynamic` keeps only the
-    version (which decides whether the lock holds one) and a project that starts to declare
-    its dependencies dynamic leaves the export alone (`volatile.SCOPED_DROPS`)."""
-    project = doc.get("project")
-    if not isinstance(project, Mapping) or "dynamic" not in project:
-        return dict(doc)
-    dynamic = [entry for entry in project["dynamic"] if entry == "version"]
-    table = {k: v for k, v in project.items() if k != "dynamic" or dynamic}
-    if dynamic:
-        table["dynamic"] = dynamic
-    return {**doc, "project": table}
 
 
 def _scoped_local(

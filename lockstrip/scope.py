@@ -402,9 +402,7 @@ def _walk(
         tables.add(
             (index, "optional-dependencies", extra) if extra else (index, "dependencies", None)
         )
-        data = lock.packages[index].data
-        table = data.get("optional-dependencies", {}).get(extra, []) if extra else None
-        for edge in table if table is not None else data.get("dependencies", []):
+        for edge in _edges_of(lock.packages[index].data, extra):
             follow(index, reached[key], edge)
     return Selection(frozenset(selected), frozenset(edges), frozenset(tables)), found
 
@@ -634,10 +632,11 @@ def export_lock(
     )
     folded = fold(project, selection, skipped(project, skip), scope) if skip else None
     lock = restrict(view, project, selection, target, keep_locals=False, keep=keep, fold=folded)
-    forks = lock.get("resolution-markers")
-    if forks and _everywhere(project, forks):
-        del lock["resolution-markers"]
-    return strip_scoped_lock(lock, members=set(project.lock.members) - {project.root_name})
+    return strip_scoped_lock(
+        lock,
+        members=set(project.lock.members) - {project.root_name},
+        forks_bound_nothing=forks_bound_nothing(project),
+    )
 
 
 # --- installs that leave local packages out ------------------------------------------------
@@ -695,7 +694,7 @@ def fold(
     by the extras the local edges activate), an install without its roots' dependencies
     (--only-group), a package kept that depends on a folded one other than a root, or a
     project-less root's own requirements in a lock with `environments`."""
-    from lockstrip.markers import ALWAYS, absorb, render_dnf, residual
+    from lockstrip.markers import ALWAYS, absorb, render_dnf
 
     roots = selection.roots
     if project.lock.data.get("conflicts") or not roots or not set(roots) <= skip:
@@ -734,12 +733,10 @@ def fold(
             return
         if origin is not None and (origin, target) not in selection.edges:
             return
-        marker = residual(edge.get("marker"), selection.active)
-        if marker is False:
+        term = _term(edge, selection.active)
+        if term is None:
             return
-        term = frozenset() if marker is True else frozenset([marker])
         dnf = frozenset(clause | term for clause in at)
-
         for extra in [None, *edge.get("extra", edge.get("extras", []))]:
             if target in folded:
                 if add(inside, (target, extra), dnf):
@@ -765,9 +762,7 @@ def fold(
             follow(origin, ALWAYS, edge)
     while queue:
         index, extra = key = queue.popleft()
-        data = lock.packages[index].data
-        table = data.get("optional-dependencies", {}).get(extra, []) if extra else None
-        for edge in table if table is not None else data.get("dependencies", []):
+        for edge in _edges_of(lock.packages[index].data, extra):
             follow(index, inside[key], edge)
     if any(len(dnf) > _MAX_CLAUSES for dnf in reached.values()):
         return None
@@ -809,23 +804,18 @@ def _redundant(
     which such an edge leaves as it is; so a member that adds an edge to a package it
     already pulls (`typing-extensions`, through pydantic) leaves the export alone. Tried in
     the lock's order, each against the edges still kept."""
-    from lockstrip.markers import absorb, residual
+    from lockstrip.markers import absorb
 
     outgoing: dict[tuple[int, str | None], list[tuple[int, list[str], frozenset[str]]]] = {}
 
     def edges_of(key: tuple[int, str | None]) -> list[tuple[int, list[str], frozenset[str]]]:
         if key not in outgoing:
             index, extra = key
-            data = lock.packages[index].data
-            table = data.get("optional-dependencies", {}).get(extra, []) if extra else None
             found = []
-            for edge in table if table is not None else data.get("dependencies", []):
+            for edge in _edges_of(lock.packages[index].data, extra):
                 target = lock.find(edge)
-                if target is None or (index, target) not in selection.edges:
-                    continue
-                marker = residual(edge.get("marker"), selection.active)
-                if marker is not False:
-                    term = frozenset() if marker is True else frozenset([marker])
+                term = _term(edge, selection.active)
+                if target is not None and (index, target) in selection.edges and term is not None:
                     found.append((target, edge.get("extra", []), term))
             outgoing[key] = found
         return outgoing[key]
@@ -863,6 +853,26 @@ def _redundant(
             redundant.append(key)
             del kept[key]
     return redundant
+
+
+def _edges_of(data: Mapping[str, Any], extra: str | None) -> list[Any]:
+    """The edges a lock package's node reads: its extra's table, or its dependencies."""
+    if extra:
+        found: list[Any] = data.get("optional-dependencies", {}).get(extra, [])
+        return found
+    dependencies: list[Any] = data.get("dependencies", [])
+    return dependencies
+
+
+def _term(edge: Mapping[str, Any], active: frozenset[str]) -> frozenset[str] | None:
+    """An edge's marker as a clause term (empty: always), uv's conflict items decided by
+    `active`; None when it cannot hold."""
+    from lockstrip.markers import residual
+
+    marker = residual(edge.get("marker"), active)
+    if marker is False:
+        return None
+    return frozenset() if marker is True else frozenset([marker])
 
 
 def _edge_to(lock: PackageIndex, target: int) -> dict[str, Any]:
@@ -906,11 +916,17 @@ def _with_dependencies(
     return out
 
 
+def forks_bound_nothing(project: Project) -> bool:
+    """Whether the lock-level `resolution-markers` cover every environment the lock's
+    requires-python allows, so that they bound none of the markers uv prints (a scoped
+    export then drops them: `volatile.SCOPED_DROPS`). A whole resolution's forks do."""
+    forks: list[str] = project.lock.data.get("resolution-markers", [])
+    return bool(forks) and _everywhere(project, forks)
+
+
 def _everywhere(project: Project, markers: list[str]) -> bool:
     """Whether, in every environment the lock's requires-python allows, one of `markers`
-    holds for certain. The lock-level `resolution-markers` of a whole resolution do: uv's
-    forks split the environments, and then they bound nothing, so a scoped export drops
-    them (`volatile.SCOPED_DROPS`). Unknown variables or too many environments: False."""
+    holds for certain. Unknown variables or too many environments: False."""
     from lockstrip.markers import evaluate
 
     environments = _environments(markers, project.lock.data.get("requires-python", ""))

@@ -235,10 +235,12 @@ SCOPED_DROPS: dict[str, str] = {
     "they lead to: they are folded into the first package the install starts from, one edge "
     "per package reached under the union of the markers on the paths to it (scope.Fold), so "
     "a member that gains an edge to a package it already had, or a new member that pulls "
-    "nothing new, leaves the export alone; not folded: locks with conflicts, --only-group",
+    "nothing new, leaves the export alone; not folded (scope.fold says why): locks with "
+    "conflicts, --only-group, a kept package that depends on a folded non-root, a "
+    "project-less root's own requirements in a lock with environments",
     "dynamic dependencies of local packages an install leaves out": "with `--no-install-...`, "
     "uv neither builds the local packages nor, with --frozen, compares their metadata with "
-    "the lock: their skeletons' `dynamic` keeps only `version` (export.static_metadata)",
+    "the lock: their skeletons' `dynamic` keeps only `version` (static_metadata)",
 }
 
 #: The lock revision a scoped export is written with for a lock of a lower revision than
@@ -256,15 +258,20 @@ GROUP_METADATA_REVISION = 5
 SCOPED_MANIFEST_DROPS = ("constraints", "overrides", "excludes")
 
 
-def strip_scoped_lock(lock: Mapping[str, Any], *, members: set[str]) -> dict[str, Any]:
+def strip_scoped_lock(
+    lock: Mapping[str, Any], *, members: set[str], forks_bound_nothing: bool = False
+) -> dict[str, Any]:
     """A lock already cut down to one install's packages, with SCOPED_DROPS applied to the
     rest: conflict sets and `[manifest] members` about packages it no longer holds, the
     manifest's resolution inputs, the revision, registry spelling and members' versions.
-    `members` are the workspace members other than the root."""
+    `members` are the workspace members other than the root; `forks_bound_nothing`, that
+    the lock-level `resolution-markers` cover every environment (`scope.forks_bound_nothing`)."""
     kept: list[dict[str, Any]] = lock["package"]
     names = {table["name"] for table in kept}
     out: dict[str, Any] = {}
     for key, value in lock.items():
+        if key == "resolution-markers" and forks_bound_nothing:
+            continue
         if key == "revision":
             continue
         if key == "conflicts":
@@ -300,6 +307,22 @@ def scoped_revision(revision: int) -> int:
 
 
 # --- pyproject.toml ------------------------------------------------------------------------
+
+
+def static_metadata(doc: Mapping[str, Any]) -> dict[str, Any]:
+    """A skeleton for an install that leaves the local packages out: uv neither builds them
+    nor, with --frozen, compares their metadata with the lock, so `dynamic` keeps only the
+    version (which decides whether the lock holds one) and a project that starts to declare
+    its dependencies dynamic leaves the export alone (SCOPED_DROPS)."""
+    project = doc.get("project")
+    if not isinstance(project, Mapping) or "dynamic" not in project:
+        return dict(doc)
+    dynamic = [entry for entry in project["dynamic"] if entry == "version"]
+    table = {k: v for k, v in project.items() if k != "dynamic" or dynamic}
+    if dynamic:
+        table["dynamic"] = dynamic
+    return {**doc, "project": table}
+
 
 PROJECT_KEYS: dict[str, Policy] = {
     "name": Policy(True, True, False, "uv matches it with the lock's package entry"),
