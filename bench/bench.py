@@ -10,10 +10,8 @@ of every row, the scoped digest's too (uv export has no --python-version/--pytho
 
 One run measures every target of the speed specification:
 
-* `lockstrip digest` cold (`--no-cache`) <= 1.2 x uv on mteb (4.2 MB), <= 1.1 x on the small
-  locks (livekit 0.97 MB, uv-docker-example 0.16 MB); the same on a cache hit (a private
-  LOCKSTRIP_CACHE_DIR, warmed once), "not available" where `digest --help` has no
-  `--no-cache`;
+* `lockstrip digest` <= 1.2 x uv on mteb (4.2 MB), <= 1.1 x on the small locks (livekit
+  0.97 MB, uv-docker-example 0.16 MB): every run is cold, as in a CI job;
 * the scoped and targeted digest (`--no-dev --python-version 3.12 --python-platform
   x86_64-manylinux_2_28`), `check` of an up-to-date export, `export` into an unchanged
   folder and into a fresh one: <= 1.5 x, on each of the three locks;
@@ -147,24 +145,15 @@ class Tools:
     uv: str
     scratch: Path
     launcher: Launcher
-    cache: bool  # lockstrip digest has --no-cache (and LOCKSTRIP_CACHE_DIR)
     counter: itertools.count[int] = field(default_factory=itertools.count)
 
     def fresh(self, stem: str) -> Path:
         """A path that does not exist yet, inside the scratch folder."""
         return self.scratch / f"{stem}-{next(self.counter)}"
 
-    def lockstrip_env(self, cache_dir: Path | None = None) -> dict[str, str]:
-        """The environment of every lockstrip child: a private cache, never the user's.
-
-        Digests run with `--no-cache` except the cache-hit row, which has its own folder;
-        `check` and `export` share this one (if they use a cache, as a user's would be).
-        """
-        folder = cache_dir or self.scratch / "lockstrip-cache"
-        return {**os.environ, "LOCKSTRIP_CACHE_DIR": str(folder)}
-
-    def no_cache(self) -> list[str]:
-        return ["--no-cache"] if self.cache else []
+    def lockstrip_env(self) -> dict[str, str]:
+        """The environment of every lockstrip child."""
+        return dict(os.environ)
 
 
 def log(message: str) -> None:
@@ -232,7 +221,7 @@ class Row:
 
 def uv_launcher(tools: Tools) -> Path:
     """The `lockstrip` script as `uv tool install` and `uv pip install` write it: unlike
-    pip's, it imports no `re`, which is a quarter of a cache hit's CPU time on a small lock."""
+    pip's, it imports no `re` (a few ms of every run)."""
     script = tools.scratch / "uv-launcher" / "lockstrip"
     if not script.exists():
         script.parent.mkdir(exist_ok=True)
@@ -250,16 +239,13 @@ def rows(tools: Tools, lock: Lock) -> Iterator[tuple[Row, Command | None]]:
     """The commands measured on every lock; None where lockstrip lacks the feature."""
     folder = str(lock.folder)
     env = tools.lockstrip_env()
-    digest = [tools.lockstrip, "digest", *tools.no_cache()]
+    digest = [tools.lockstrip, "digest"]
     yield Row("digest", "`digest` (cold)"), Command(constant([*digest, folder]), env=env)
-    hit = hit_uv = None
-    if tools.cache:  # a private cache, warmed by the unmeasured run
-        hit_env = tools.lockstrip_env(tools.fresh("digest-cache"))
-        hit = Command(constant([tools.lockstrip, "digest", folder]), env=hit_env)
-        launcher = str(uv_launcher(tools))
-        hit_uv = Command(constant([launcher, "digest", folder]), env=hit_env)
-    yield Row("hit", "`digest` (cache hit, pip's launcher)"), hit
-    yield Row("hit-uv", "`digest` (cache hit, uv's launcher)"), hit_uv
+    launcher = str(uv_launcher(tools))
+    yield (
+        Row("digest-uv", "`digest` (cold, uv's launcher)"),
+        Command(constant([launcher, "digest", folder]), env=env),
+    )
     yield (
         Row("scoped", f"`digest {' '.join(SCOPE)}` (cold)"),
         Command(constant([*digest, *SCOPE, folder]), env=env),
@@ -300,10 +286,10 @@ def measure_lock(tools: Tools, lock: Lock, runs: int) -> Measured:
             continue
         log(f"{lock.label} ({lock.size}): {row.label}, {runs} pairs")
         results[row.key] = (row, measure_pairs(command, reference, runs, tools.launcher))
-        if row.key in ("digest", "hit", "hit-uv"):
+        if row.key in ("digest", "digest-uv"):
             printed[row.key] = tools.launcher.run_command(command).stdout
     if len(set(printed.values())) > 1:
-        raise SystemExit(f"bench: {lock.label}: digests differ cold and on a hit: {printed}")
+        raise SystemExit(f"bench: {lock.label}: digests differ by launcher: {printed}")
     return Measured(lock, runs, results)
 
 
@@ -354,7 +340,7 @@ class ImportRow:
 
 def import_times(tools: Tools, lock: Lock) -> list[ImportRow]:
     """`python -X importtime` of a cold `lockstrip digest` (one run)."""
-    argv = [tools.python, "-X", "importtime", "-m", "lockstrip", "digest", *tools.no_cache()]
+    argv = [tools.python, "-X", "importtime", "-m", "lockstrip", "digest"]
     result = tools.launcher.run([*argv, str(lock.folder)], env=tools.lockstrip_env())
     rows = []
     for line in result.stderr.splitlines():
@@ -513,15 +499,8 @@ def targets(
         ratio_target([base], "digest", DIGEST_RATIO, "on mteb"),
         ratio_target(small, "digest", DIGEST_SMALL_RATIO, "on the small locks"),
     ]
-    if base.results["hit"][1] is None:
-        lines.append(
-            f"N/A: {base.results['hit'][0].label}: not available "
-            "(`lockstrip digest --help` has no `--no-cache`)"
-        )
-    else:
-        for key in ("hit-uv", "hit"):
-            lines.append(ratio_target([base], key, DIGEST_RATIO, "on mteb"))
-            lines.append(ratio_target(small, key, DIGEST_SMALL_RATIO, "on the small locks"))
+    lines.append(ratio_target([base], "digest-uv", DIGEST_RATIO, "on mteb"))
+    lines.append(ratio_target(small, "digest-uv", DIGEST_SMALL_RATIO, "on the small locks"))
     lines += [
         ratio_target(real, key, COMMAND_RATIO, "on each lock")
         for key in ("scoped", "check", "unchanged", "fresh")
@@ -636,7 +615,6 @@ def machine_info(tools: Tools, load_at_start: str, minutes: float) -> list[list[
         ["uv", output(tools, tools.uv, "--version")],
         ["lockstrip", output(tools, tools.lockstrip, "--version")],
         ["lockstrip TOML reader", output(tools, tools.python, "-c", backend)],
-        ["lockstrip digest cache", "yes" if tools.cache else "no (`--no-cache` not in help)"],
         ["date", dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")],
         ["load average (1, 5, 15 min) at the start", load_at_start],
         ["load average (1, 5, 15 min) at the end", load_average()],
@@ -738,11 +716,6 @@ def as_installed() -> None:
     subprocess.run([sys.executable, "-m", "compileall", "-q", str(ROOT / "lockstrip")], check=True)
 
 
-def has_cache(lockstrip: str, launcher: Launcher) -> bool:
-    """Whether this lockstrip's digest has a cache to switch off (and so one to hit)."""
-    return "--no-cache" in launcher.run([lockstrip, "digest", "--help"]).stdout
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.partition("\n")[0] if __doc__ else "")
     parser.add_argument("--runs", type=int, default=21, help="pairs per command (default 21)")
@@ -774,7 +747,6 @@ def main() -> None:
                 uv=find_tool("uv"),
                 scratch=Path(scratch),
                 launcher=launcher,
-                cache=has_cache(lockstrip, launcher),
             )
             text = report(tools, args.runs, args.scaling_runs, args.max_size)
         except CommandFailed as error:

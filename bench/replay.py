@@ -723,8 +723,7 @@ def parse_scope(flags: Sequence[str]) -> Any:
     from lockstrip import _cli
 
     args = _cli._header_parser().parse_args(["--mode", "frozen", *flags])
-    scope, _ = _cli._selection(args)
-    return scope
+    return _cli._scope(args)
 
 
 def uv_run(uv: str, argv: Sequence[str], folder: Path, env: Mapping[str, str]) -> str | None:

@@ -174,7 +174,7 @@ def _export(args: argparse.Namespace) -> int:
     from lockstrip.project import read_project
 
     project = read_project(args.project)
-    scope, target = _selection(args)
+    scope, target = _selection(args, project)
     result = build_export(
         project, args.mode, scope, target, requirements=args.requirements, skip=_skip(args)
     )
@@ -215,7 +215,7 @@ def _check(args: argparse.Namespace) -> int:
     project = read_project(args.project)
     out: Path = args.out
     recorded = export_options(out) or ["--mode", "frozen"]
-    options, scope, target = _recorded(out, recorded)  # the scope it was written with
+    options, scope, target = _recorded(out, recorded, project)  # as it was written
     mode = args.mode or options.mode
     wanted = build_export(
         project, mode, scope, target, requirements=options.requirements, skip=_skip(options)
@@ -416,10 +416,11 @@ def _check_selection(args: argparse.Namespace) -> None:
             raise InputError(_flag(dest), "expects a value")
 
 
-def _selection(args: argparse.Namespace) -> tuple[Scope | None, Target | None]:
+def _scope(args: argparse.Namespace) -> Scope | None:
+    """The scope the selection options name; None for the whole lock."""
     _check_selection(args)
     if not any(getattr(args, dest) for dest in _SELECTION_DESTS):
-        return None, None  # the common case stays off scope.py's imports (markers, tags)
+        return None  # the common case stays off scope.py's imports (markers, tags)
     from lockstrip.scope import Scope
 
     scope = Scope(
@@ -434,26 +435,35 @@ def _selection(args: argparse.Namespace) -> tuple[Scope | None, Target | None]:
         packages=tuple(args.package),
         all_packages=args.all_packages,
     )
-    target = None
-    if args.python_version is not None or args.python_platform is not None:
-        from lockstrip.target import parse_target
+    return None if scope == Scope() else scope
 
-        target = parse_target(args.python_version, args.python_platform)
-    return (None if scope == Scope() else scope), target
+
+def _selection(args: argparse.Namespace, project: Project) -> tuple[Scope | None, Target | None]:
+    """The scope and target the options name; a partial target is completed from the
+    project's requires-python (`target.parse_target`), never from this machine."""
+    scope = _scope(args)
+    if args.python_version is None and args.python_platform is None:
+        return scope, None
+    from lockstrip.target import parse_target
+
+    requires_python, source = project.requires_python
+    target = parse_target(args.python_version, args.python_platform, requires_python, str(source))
+    return scope, target
 
 
 def _digest(args: argparse.Namespace) -> int:
     from lockstrip.digest import compute_digest
     from lockstrip.project import read_project
 
-    scope, target = _selection(args)
     fmt = "json" if args.json else args.format
     if args.name is not None and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_.-]*", args.name):
         raise InputError("--name", f"{args.name!r} is not an output or variable name")
     output = os.environ.get("GITHUB_OUTPUT")
     if fmt == "github" and not output:  # before anything is written
         raise InputError("GITHUB_OUTPUT", "is not set: --format github runs in GitHub Actions")
-    result = compute_digest(read_project(args.project), scope, target)
+    project = read_project(args.project)
+    scope, target = _selection(args, project)
+    result = compute_digest(project, scope, target)
     if args.write is not None:
         _write_if_changed(args.write, result.value + "\n")
     if fmt == "json":
@@ -476,10 +486,6 @@ def _digest(args: argparse.Namespace) -> int:
     else:
         text = result.value
     print(text)
-    if args.write is None and fmt != "github" and not args.no_cache:  # stdout alone: replayable
-        from lockstrip import cache
-
-        cache.record(args.argv, text + "\n")
     return EXIT_OK
 
 
@@ -514,10 +520,10 @@ def _fetch(args: argparse.Namespace) -> int:
     if args.jobs < 1 or args.retries < 0:
         raise InputError("--jobs" if args.jobs < 1 else "--retries", "is out of range")
     project = read_project(args.project)
-    scope, target = _selection(args)
+    scope, target = _selection(args, project)
     recorded = export_options(args.project)
     if recorded is not None:  # an export folder: by default, what it was written for
-        _, written_scope, written_target = _recorded(args.project, recorded)
+        _, written_scope, written_target = _recorded(args.project, recorded, project)
         scope, target = scope or written_scope, target or written_target
     plan = plan_fetch(project, scope, target or running_target())
     credentials = find_credentials(project)
@@ -544,7 +550,7 @@ def _path(value: str) -> Path:
 
 
 def _recorded(
-    folder: Path, recorded: list[str]
+    folder: Path, recorded: list[str], project: Project
 ) -> tuple[argparse.Namespace, Scope | None, Target | None]:
     """The options an export folder's header records, and the scope and target they give;
     a header this lockstrip cannot read is bad input, named by its file and line."""
@@ -552,7 +558,7 @@ def _recorded(
         options, unknown = _header_parser().parse_known_args(recorded)
         if unknown:
             raise InputError("header", f"unrecognized arguments: {' '.join(unknown)}")
-        return (options, *_selection(options))
+        return (options, *_selection(options, project))
     except (argparse.ArgumentError, InputError) as error:
         detail = error.message if isinstance(error, InputError) else str(error)
         raise InputError(
@@ -694,14 +700,6 @@ def _digest_options(digest: argparse.ArgumentParser) -> None:
     )
     digest.add_argument("--json", action="store_true", help="the same as --format json")
     digest.add_argument(
-        "--no-cache",
-        action="store_true",
-        help=(
-            "neither use nor fill the digest cache (also: LOCKSTRIP_NO_CACHE=1; its folder: "
-            "LOCKSTRIP_CACHE_DIR, default the user cache folder)"
-        ),
-    )
-    digest.add_argument(
         "--name", help="the output's name (github: digest; gitlab, env: LOCKSTRIP_DIGEST)"
     )
     digest.add_argument(
@@ -806,7 +804,6 @@ def run(argv: Sequence[str] | None = None) -> int:
     words = list(sys.argv[1:] if argv is None else argv)
     parser = _parser(words)
     args = parser.parse_args(words)
-    args.argv = words
     if not hasattr(args, "run"):
         parser.print_help(sys.stderr)
         return EXIT_BAD_INPUT
@@ -884,12 +881,8 @@ def main() -> None:
     gc.disable()
     import signal
 
-    from lockstrip import cache
-
     sys.unraisablehook = _quiet_unraisable(sys.unraisablehook)
     _tolerant_streams()
-    if cache.enabled(sys.argv[1:]):
-        cache.start_recording()
     interrupted: int | None = None
     code = EXIT_INTERNAL
     try:

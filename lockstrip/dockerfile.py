@@ -414,36 +414,16 @@ def _index_names(project: Project) -> list[str]:
 
 
 def python_minor(project: Project) -> str:
-    """The lowest Python minor version the project allows ("3.11"), from requires-python.
-
-    The lock's requires-python comes first: in a workspace it is what every member allows
-    together."""
-    spec = project.lock.data.get("requires-python")
-    if not isinstance(spec, str):
-        table = project.pyproject.get("project", {})
-        spec = table.get("requires-python") if isinstance(table, Mapping) else None
-    return lowest_minor(spec if isinstance(spec, str) else None)
+    """The lowest Python minor version the project allows ("3.11"), from requires-python."""
+    return lowest_minor(project.requires_python[0])
 
 
 def lowest_minor(requires_python: str | None) -> str:
-    """The lowest "3.X" a requires-python specifier allows; DEFAULT_PYTHON when it is
-    missing or unreadable.
+    """The lowest "3.X" a requires-python specifier allows (`target.lowest_python`, which
+    also completes a target given only a platform); DEFAULT_PYTHON when there is none."""
+    from lockstrip.target import lowest_python
 
-    A minor counts when its latest patch release is allowed, because that is what the
-    official `python:3.X-slim` image ships; failing that, when any patch release is."""
-    from packaging.specifiers import InvalidSpecifier, SpecifierSet
-
-    if requires_python is None:
-        return DEFAULT_PYTHON
-    try:
-        spec = SpecifierSet(requires_python)
-    except InvalidSpecifier:
-        return DEFAULT_PYTHON
-    for patches in ((99,), range(100)):
-        for minor in range(6, 40):
-            if any(spec.contains(f"3.{minor}.{patch}") for patch in patches):
-                return f"3.{minor}"
-    return DEFAULT_PYTHON
+    return lowest_python(requires_python) or DEFAULT_PYTHON
 
 
 def build_requirements(project: Project) -> tuple[str, ...]:

@@ -22,7 +22,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
 
-from lockstrip import cache
 from lockstrip.errors import InputError, OutputError
 
 __all__ = [
@@ -91,10 +90,7 @@ def read_bytes(path: Path, limit: int | None = None) -> bytes:
     try:
         info = os.fstat(handle)  # what was opened, if the path changed since
         _check_readable(path, info.st_mode)
-        data = _read_at_most(handle, path, limit, info.st_size)
-        if cache.reads is not None:
-            cache.note_read(str(path), data)
-        return data
+        return _read_at_most(handle, path, limit, info.st_size)
     except OSError as error:
         raise InputError(path, f"cannot read: {error.strerror or error}") from None
     finally:

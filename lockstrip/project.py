@@ -12,7 +12,6 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, NamedTuple, Protocol
 
-from lockstrip import cache
 from lockstrip.errors import InputError
 from lockstrip.lockfile import Lock, check_url, parse_lock, toml_type
 from lockstrip.tomlread import parse_toml, read_text
@@ -49,8 +48,6 @@ class FolderFiles:
         path = self.root / rel
         if path.exists() or path.is_symlink():
             return read_text(path)
-        if cache.reads is not None:  # a digest that found no file holds while none appears
-            cache.note_read(str(path), None)
         return None
 
     def where(self, rel: str) -> Path:
@@ -111,6 +108,17 @@ class Project(NamedTuple):
         names = [name for name in built if self.locals.by_name[name].kind != "virtual"]
         names += [p.name for p in self.lock.packages if p.source.kind == "path"]
         return tuple(sorted(set(names)))
+
+    @property
+    def requires_python(self) -> tuple[str | None, Path]:
+        """The project's requires-python and the file it is read from. The lock's comes
+        first: in a workspace it is what every member allows together."""
+        spec = self.lock.data.get("requires-python")
+        if isinstance(spec, str):
+            return spec, self.files.where("uv.lock")
+        table = self.pyproject.get("project")
+        spec = table.get("requires-python") if isinstance(table, Mapping) else None
+        return (spec if isinstance(spec, str) else None), self.files.where("pyproject.toml")
 
     def member_pyproject(self, member: Member) -> Mapping[str, Any]:
         return _load_pyproject(self.files, f"{member.path}/pyproject.toml")

@@ -25,7 +25,14 @@ from lockstrip.lockfile import url_path
 if TYPE_CHECKING:
     from packaging.tags import Tag
 
-__all__ = ["PLATFORMS", "Target", "best_artifact", "parse_target", "running_target"]
+__all__ = [
+    "PLATFORMS",
+    "Target",
+    "best_artifact",
+    "lowest_python",
+    "parse_target",
+    "running_target",
+]
 
 
 class _Platform(NamedTuple):
@@ -132,32 +139,88 @@ class Target(NamedTuple):
         return list(_tags(self.python_version, self.platform))
 
     def describe(self) -> dict[str, str]:
-        """What JSON output says about the target: what was asked, not what it expands to."""
+        """What JSON output says about the target: the version (completed from the project
+        where only a platform was given) and the platform name, not what they expand to."""
         return {"python_version": self.python_version, "platform": self.platform}
 
 
-def parse_target(python_version: str | None, python_platform: str | None) -> Target | None:
+def parse_target(
+    python_version: str | None,
+    python_platform: str | None,
+    requires_python: str | None = None,
+    source: str = "uv.lock",
+) -> Target | None:
     """The target of `--python-version` and `--python-platform`; `None` when neither is given.
 
-    A missing half comes from the running interpreter and machine, as in uv, which then
-    installs for the interpreter it runs. The machine is named by the closest uv name
-    rather than described by `packaging.tags.sys_tags()`, so that every Target has a
-    name uv accepts (JSON output shows it, and `uv --python-platform` can be given it).
+    A target is a function of the project and the flags, never of the machine lockstrip
+    runs on: a cache key computed on a 3.11 runner must equal the one computed on 3.12.
+    So a platform given alone takes the lowest Python the project's `requires-python`
+    allows (`lowest_python`, the Python the generated Dockerfile installs), read from
+    `source`; a Python version given alone is refused, since no project file names a
+    platform.
     """
     if python_version is None and python_platform is None:
         return None
-    if python_version is None:
-        info = sys.version_info
-        minor = f"{info.major}.{info.minor}"
-        full = _running_full_version()
-    else:
-        minor, full = _parse_version(python_version)
-    name = _running_platform() if python_platform is None else python_platform.strip()
+    if python_platform is None:
+        raise InputError(
+            "--python-version",
+            "needs --python-platform too: no project file names a platform, and this "
+            "machine's would make the result depend on where lockstrip runs "
+            "(e.g. --python-platform x86_64-manylinux_2_28)",
+        )
+    name = python_platform.strip()
     if name not in _PLATFORMS:
         raise InputError(
             "--python-platform", f"unknown platform {name!r}; valid: {', '.join(PLATFORMS)}"
         )
+    if python_version is None:
+        python_version = _lowest_release(requires_python)
+        if python_version is None:
+            reason = (
+                "has no requires-python"
+                if requires_python is None
+                else f"requires-python {requires_python!r} allows no Python 3 release"
+            )
+            raise InputError(
+                "--python-platform",
+                f"given without --python-version, and {source} {reason} to take the "
+                "lowest Python from; give --python-version X.Y",
+            )
+    minor, full = _parse_version(python_version)
     return Target(minor, full, name)
+
+
+def _lowest_release(requires_python: str | None) -> str | None:
+    """The lowest "3.X.Y" requires-python allows within `lowest_python`'s minor: the
+    marker environment of a target stays inside what the project supports."""
+    minor = lowest_python(requires_python)
+    if minor is None or requires_python is None:
+        return None
+    from packaging.specifiers import SpecifierSet
+
+    spec = SpecifierSet(requires_python)  # lowest_python parsed it
+    return next(f"{minor}.{patch}" for patch in range(100) if spec.contains(f"{minor}.{patch}"))
+
+
+def lowest_python(requires_python: str | None) -> str | None:
+    """The lowest "3.X" a requires-python specifier allows; None when it is missing,
+    unreadable or allows none.
+
+    A minor counts when its latest patch release is allowed, because that is what the
+    official `python:3.X-slim` image ships; failing that, when any patch release is."""
+    if requires_python is None:
+        return None
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
+    try:
+        spec = SpecifierSet(requires_python)
+    except InvalidSpecifier:
+        return None
+    for patches in ((99,), range(100)):
+        for minor in range(6, 40):
+            if any(spec.contains(f"3.{minor}.{patch}") for patch in patches):
+                return f"3.{minor}"
+    return None
 
 
 def running_target() -> Target:

@@ -1,49 +1,51 @@
-"""Read TOML files, fast where possible, with errors that name the file and the line.
+"""Read TOML files as uv reads them, fast where possible, with errors that name the file
+and the line.
+
+Which TOML is accepted must not depend on the machine: a file that one runner accepts and
+another refuses would give a cache key on one and an error on the other. uv 0.13 reads
+TOML 1.1 (multi-line inline tables, trailing commas in them, `\\e` and `\\xHH` escapes,
+times without seconds), so both readers here read TOML 1.1, and tests/test_toml_readers.py
+checks that they give uv's verdict on the same bytes. The stdlib `tomllib` reads only
+TOML 1.0, so it is not one of them.
 
 uv.lock files reach 4 MB and more, and the digest runs in pre-commit hooks, so the reader
-is measured: the Rust reader `toml_rs` parses the 4 MB mteb lock in ~12 ms, stdlib
-`tomllib` in ~240 ms (BENCHMARKS.md). `tomllib` (or `tomli` on Python 3.10) stays the
-fallback and the reference: when the fast reader rejects a file, `tomllib` parses it again
-so that the error message is the standard one, with a line and a column.
+is measured: the Rust reader `toml_rs` parses the 4 MB mteb lock in ~12 ms, `tomli` in
+~170 ms as a compiled wheel (BENCHMARKS.md). `tomli` (2.4 or newer: TOML 1.1) is the
+fallback where `toml_rs` has no wheel, and the reference: when the fast reader rejects a
+file, `tomli` parses it again so that the error message is the same whichever reader runs,
+with a line and a column.
 """
 
 from __future__ import annotations
 
 import re
-import sys
 from collections.abc import Callable
 from pathlib import Path
-from types import ModuleType
-from typing import Any
+from typing import Any, Final
 
 from lockstrip.errors import InputError
 from lockstrip.files import read_bytes
 
-__all__ = ["BACKEND", "load_toml", "parse_toml", "read_text"]
+__all__ = ["BACKEND", "TOML_VERSION", "load_toml", "parse_toml", "read_text"]
+
+#: The TOML version uv reads, and so lockstrip's readers.
+TOML_VERSION: Final = "1.1.0"
 
 _fast: Callable[[str], dict[str, Any]] | None
 try:
     import toml_rs
 
-    _fast = toml_rs.loads
+    def _toml_rs(text: str) -> dict[str, Any]:
+        parsed: dict[str, Any] = toml_rs.loads(text, toml_version=TOML_VERSION)
+        return parsed
+
+    _fast = _toml_rs
     BACKEND = "toml_rs"
 except ImportError:  # pragma: no cover - depends on the platform's wheels
     _fast = None
-    BACKEND = "tomllib" if sys.version_info >= (3, 11) else "tomli"
+    BACKEND = "tomli"
 
 _LINE = re.compile(r"line (\d+)")
-
-
-def _reference() -> ModuleType:
-    """tomllib (tomli before 3.11), imported only when needed: it costs 3 ms."""
-    if sys.version_info >= (3, 11):
-        import tomllib
-
-        return tomllib
-    import tomli  # pragma: no cover - Python 3.10 only
-
-    module: ModuleType = tomli  # pragma: no cover
-    return module  # pragma: no cover
 
 
 def read_text(path: Path) -> str:
@@ -67,10 +69,11 @@ def parse_toml(text: str, path: Path) -> dict[str, Any]:
             return _fast(text)
         except Exception:  # any error: the reference parser reports it below
             pass
-    reference = _reference()
+    import tomli  # here: a fast parse never needs it (3 ms of imports)
+
     try:
-        parsed: dict[str, Any] = reference.loads(text)
-    except reference.TOMLDecodeError as error:
+        parsed: dict[str, Any] = tomli.loads(text)
+    except tomli.TOMLDecodeError as error:
         match = _LINE.search(str(error))
         line = int(match.group(1)) if match else None
         raise InputError(path, f"invalid TOML: {error}", line=line) from None

@@ -25,12 +25,6 @@ WORKSPACE = CORPUS / "modelcontextprotocol__python-sdk"
 Cli = Callable[..., "subprocess.CompletedProcess[str]"]
 
 
-@pytest.fixture(autouse=True, scope="session")
-def _private_digest_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
-    """Digests the tests run are cached in a folder of their own, not the user's."""
-    os.environ["LOCKSTRIP_CACHE_DIR"] = str(tmp_path_factory.mktemp("digest-cache"))
-
-
 def _run(
     *args: str | os.PathLike[str], cwd: Path | None = None
 ) -> subprocess.CompletedProcess[str]:

@@ -73,10 +73,12 @@ def project(case: str) -> Project:
     return read_project(FIXTURES / case)
 
 
-def parse_flags(flags: Sequence[str]) -> tuple[Scope, Target | None]:
-    """The scope and target lockstrip's command line gives these uv flags."""
+def parse_flags(
+    flags: Sequence[str], case: str = "astral-sh__uv-docker-example"
+) -> tuple[Scope, Target | None]:
+    """The scope and target lockstrip's command line gives these uv flags for `case`."""
     args = _cli._header_parser().parse_args(["--mode", "frozen", *flags])
-    scope, target = _cli._selection(args)
+    scope, target = _cli._selection(args, project(case))
     return scope or Scope(), target
 
 
@@ -410,8 +412,9 @@ def test_select_agrees_with_uv_sync(
     case: str, flags: tuple[str, ...], name: str, uv_syncs: dict[Any, tuple[int, str]]
 ) -> None:
     code, output = uv_syncs[case, flags, name]
-    scope, target = parse_flags([*flags, "--python-platform", name])
-    assert target is not None and target.python_full_version == platform.python_version()
+    running = platform.python_version()  # uv installs for the interpreter it is given
+    scope, target = parse_flags([*flags, "--python-version", running, "--python-platform", name])
+    assert target is not None and target.python_full_version == running
     read = project(case)
     ours = third_party(read, scope, target.environment())
     if code != 0:
@@ -493,7 +496,7 @@ def noise_free(text: str, folder: Path) -> str:
 
 def export_folder(case: str, flags: Sequence[str], out: Path) -> Path:
     read = project(case)
-    scope, target = parse_flags(flags)
+    scope, target = parse_flags(flags, case)
     write_export(build_export(read, "frozen", scope, target), out, read.root)
     return out
 
@@ -581,7 +584,9 @@ def test_uv_reads_folded_export_as_project(
 def test_uv_sync_reads_targeted_export_as_project(
     case: str, flags: tuple[str, ...], name: str, tmp_path: Path, uv_cache: Path
 ) -> None:
-    out = export_folder(case, [*flags, "--python-platform", name], tmp_path / "export")
+    running = platform.python_version()  # the interpreter `sync` gives uv
+    target = ["--python-version", running, "--python-platform", name]
+    out = export_folder(case, [*flags, *target], tmp_path / "export")
     lock = tomllib.loads((out / "uv.lock").read_text())
     for table in lock["package"]:  # one artifact each: what the target downloads
         assert len(table.get("wheels", [])) + ("sdist" in table) <= 1, table["name"]

@@ -20,6 +20,7 @@ from collections.abc import Iterator, Mapping
 from functools import cache
 from itertools import pairwise
 from pathlib import Path
+from platform import python_version
 from typing import Any
 
 import pytest
@@ -140,22 +141,46 @@ def test_no_target() -> None:
     assert parse_target(None, None) is None
 
 
-def test_platform_alone_takes_running_python() -> None:
-    info = sys.version_info
-    parsed = parse_target(None, "windows")
-    assert parsed is not None
-    assert parsed.python_version == f"{info.major}.{info.minor}"
-    assert parsed.python_full_version == default_environment()["python_full_version"]
-    assert parsed.environment()["python_full_version"] == parsed.python_full_version
+@pytest.mark.parametrize(
+    ("requires_python", "full"),
+    [
+        (">=3.10", "3.10.0"),
+        (">=3.9.2", "3.9.2"),  # the minor the Dockerfile installs, its lowest allowed patch
+        (">=3.12.4, <3.12.5", "3.12.4"),  # no latest patch allowed: any patch then
+        ("~=3.11", "3.11.0"),
+        (">=3.11,!=3.11.*", "3.12.0"),
+        ("<3.14,>3.12", "3.12.1"),
+        ("==3.13.*", "3.13.0"),
+    ],
+)
+def test_platform_alone_takes_lowest_required_python(requires_python: str, full: str) -> None:
+    """A platform given alone is completed from the project, not from the interpreter
+    running lockstrip: the same key on every runner."""
+    parsed = parse_target(None, "windows", requires_python)
+    assert parsed == Target(full.rpartition(".")[0], full, "windows")
 
 
-def test_version_alone_takes_running_platform() -> None:
-    parsed = parse_target("3.12", None)
-    assert parsed is not None and parsed.platform in PLATFORMS
-    running = default_environment()
-    env = parsed.environment()
-    for key in ("os_name", "sys_platform", "platform_system"):
-        assert env[key] == running[key]
+def test_platform_alone_ignores_the_running_python(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(target_module, "_running_full_version", lambda: "3.13.1")
+    monkeypatch.setattr(sys, "version_info", (3, 13, 1, "final", 0))
+    assert parse_target(None, "linux", ">=3.10") == Target("3.10", "3.10.0", "linux")
+    assert parse_target(None, "linux", ">=3.12") == Target("3.12", "3.12.0", "linux")
+
+
+@pytest.mark.parametrize("requires_python", [None, "not a specifier", "<3", ">=4"])
+def test_platform_alone_without_a_python_to_take(requires_python: str | None) -> None:
+    with pytest.raises(InputError) as error:
+        parse_target(None, "linux", requires_python, "proj/uv.lock")
+    message = str(error.value)
+    assert message.startswith("--python-platform: given without --python-version, and proj/")
+    assert "give --python-version X.Y" in message
+
+
+def test_version_alone_is_refused() -> None:
+    """No project file names a platform, and the machine's is not the project's."""
+    with pytest.raises(InputError) as error:
+        parse_target("3.12", None, ">=3.10")
+    assert str(error.value).startswith("--python-version: needs --python-platform too")
 
 
 @pytest.mark.parametrize(
@@ -185,7 +210,7 @@ def test_running_platform(
     monkeypatch.setattr(sysconfig, "get_platform", lambda: sysconfig_platform)
     monkeypatch.setattr(target_module, "_running_glibc", lambda: glibc)
     monkeypatch.setattr(target_module, "machine", lambda: cpu)
-    assert parse_target("3.12", None) == Target("3.12", "3.12.0", expected)
+    assert target_module.running_target().platform == expected
 
 
 @pytest.mark.parametrize(
@@ -203,7 +228,7 @@ def test_running_platform_without_uv_name(
     monkeypatch.setattr(sysconfig, "get_platform", lambda: sysconfig_platform)
     monkeypatch.setattr(target_module, "_running_glibc", lambda: glibc)
     with pytest.raises(InputError) as error:
-        parse_target("3.12", None)
+        target_module.running_target()
     assert str(error.value).startswith("--python-platform: ")
     assert "x86_64-unknown-linux-gnu" in str(error.value)
 
@@ -651,7 +676,7 @@ def test_environment_selects_what_uv_installs(
     args = ["sync", "--frozen", "--offline", "--dry-run", *selection, "--python", sys.executable]
     result = run_uv([*args, "--python-platform", platform], folder, uv_cache)
 
-    chosen = parse_target(None, platform)
+    chosen = parse_target(python_version(), platform)  # the interpreter uv is given
     assert chosen is not None
     ours = installs(lock, chosen.environment())
     missing = sorted(
