@@ -121,3 +121,20 @@ def digests() -> dict[str, str]:
     from lockstrip.project import read_project
 
     return {name: compute_digest(read_project(REPO / name), None, None).value for name in folders()}
+
+
+def test_a_digest_keeps_no_state_between_runs(tmp_path: Path) -> None:
+    """No cache: two runs read the project twice and write nothing, anywhere (a cache
+    could replay a key that another interpreter, reader or user had recorded)."""
+    home = tmp_path / "home"
+    home.mkdir()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("LOCKSTRIP", "XDG"))}
+    env.update(HOME=str(home), XDG_CACHE_HOME=str(home / ".cache"))
+    env["LOCKSTRIP_CACHE_DIR"] = str(home / "shared-cache")  # the old variable: unread
+    command = [sys.executable, "-m", "lockstrip", "digest", str(FIXTURES / "pydantic__pydantic")]
+    runs = [subprocess.run(command, env=env, capture_output=True, text=True) for _ in "12"]
+    assert [run.returncode for run in runs] == [0, 0]
+    assert runs[0].stdout == runs[1].stdout
+    assert list(home.rglob("*")) == []
+    no_cache = subprocess.run([*command, "--no-cache"], env=env, capture_output=True, text=True)
+    assert no_cache.returncode == 2 and "unrecognized arguments: --no-cache" in no_cache.stderr
