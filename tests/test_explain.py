@@ -589,3 +589,34 @@ def test_json_when_nothing_changed() -> None:
     _check_schema(data)
     assert data["changes"] == data["volatile"] == []
     assert data["digest_changed"] is data["third_party_changed"] is False
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "kind"),
+    [
+        ("1.9", "1.10", "upgraded"),  # as text, "1.10" < "1.9"
+        ("1.10", "1.9", "downgraded"),
+        ("9.0.0", "10.0.0", "upgraded"),
+        ("2.0.0rc1", "2.0.0", "upgraded"),  # a release follows its candidates
+        ("2.0.0", "2.0.0rc1", "downgraded"),
+        ("1.0.post1", "1.0", "downgraded"),
+        ("1.0", "1.0.post1", "upgraded"),
+        ("0.9.9", "0.10.0", "upgraded"),
+    ],
+)
+def test_versions_are_ordered_as_pep_440_not_as_text(before: str, after: str, kind: str) -> None:
+    from lockstrip.explain import _package_changes
+
+    entry = {"source": "registry+https://pypi.org/simple", "artifacts": {}, "edges": {}}
+    changes = list(_package_changes("pkg", {before: entry}, {after: entry}))
+    assert [(c.kind, c.old, c.new) for c in changes] == [(kind, before, after)]
+
+
+def test_several_versions_are_listed_in_pep_440_order() -> None:
+    from lockstrip.explain import _package_changes
+
+    entry = {"source": "registry+https://pypi.org/simple", "artifacts": {}, "edges": {}}
+    old = dict.fromkeys(["1.10", "1.9"], entry)
+    new = dict.fromkeys(["1.11", "1.9", "1.2"], entry)
+    changes = list(_package_changes("pkg", old, new))
+    assert (changes[0].old, changes[0].new) == ("1.9, 1.10", "1.2, 1.9, 1.11")
