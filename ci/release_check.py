@@ -47,11 +47,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
-
 REPO = Path(__file__).resolve().parent.parent
 TOOLS = ("build==1.6.1", "twine==7.0.0")
 SMOKE_PROJECT = REPO / "examples" / "single-project"
@@ -168,6 +163,18 @@ def mentions(root: Path, place: Place) -> list[Mention]:
     return found
 
 
+def load_pyproject(root: Path) -> dict[str, Any]:
+    # Imported here: the first process, which only installs the tools, runs on any Python
+    # 3.10 without tomli; the second runs in the tools' environment, where build brings it.
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover
+        import tomli as tomllib
+
+    data: dict[str, Any] = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))
+    return data
+
+
 def package_version(root: Path) -> str:
     (source,) = mentions(root, PLACES[0])
     return source.version
@@ -175,7 +182,7 @@ def package_version(root: Path) -> str:
 
 def version_problems(root: Path) -> list[str]:
     """Each place that does not name the version of lockstrip/__init__.py, or names none."""
-    pyproject = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))
+    pyproject = load_pyproject(root)
     problems = single_source_problems(pyproject)
     version = package_version(root)
     for place in PLACES[1:]:
@@ -234,7 +241,7 @@ def package_files(root: Path) -> set[str]:
 
 def wheel_problems(wheel: Path, version: str, root: Path) -> list[str]:
     """The wheel holds the package and its metadata, and its metadata is pyproject.toml's."""
-    pyproject = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))
+    pyproject = load_pyproject(root)
     info = f"lockstrip-{version}.dist-info"
     with zipfile.ZipFile(wheel) as archive:
         names = set(archive.namelist())
@@ -243,7 +250,7 @@ def wheel_problems(wheel: Path, version: str, root: Path) -> list[str]:
             for name in _DIST_INFO & {name.removeprefix(f"{info}/") for name in names}
         }
     problems = _difference(
-        f"{wheel.name}", names - {f"{info}/{n}" for n in _DIST_INFO}, package_files(root)
+        wheel.name, names - {f"{info}/{n}" for n in _DIST_INFO}, package_files(root)
     )
     problems += [f"{wheel.name}: no {info}/{name}" for name in sorted(_DIST_INFO - set(read))]
     if "METADATA" in read:

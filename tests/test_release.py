@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 import yaml  # type: ignore[import-untyped]
-from helpers import REPO, tomllib
+from helpers import REPO
 
 import lockstrip
 from lockstrip.dockerfile import parse_lockstrip_spec
@@ -36,8 +36,7 @@ WORKFLOW = REPO / ".github" / "workflows" / "release.yml"
 
 
 def pyproject() -> dict[str, Any]:
-    data: dict[str, Any] = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
-    return data
+    return rc.load_pyproject(REPO)
 
 
 # --- one version everywhere --------------------------------------------------------------------
