@@ -22,7 +22,7 @@ fresh virtual environment and run it, so that a broken artifact never reaches a 
 
 build and twine are pinned below and installed into a scratch environment, not listed in the
 test extra: the workflow then needs nothing but a Python, the check does not change on a day
-nothing here changed, and the test environment stays free of twine's 30 packages.
+nothing here changed, and the test environment stays free of twine and its 30 dependencies.
 """
 
 from __future__ import annotations
