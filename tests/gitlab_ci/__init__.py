@@ -1,0 +1,1 @@
+"""The GitLab CI template under gitlab-ci-local (see provision.py)."""
