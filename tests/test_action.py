@@ -13,11 +13,13 @@ put this test environment's lockstrip where the install step would leave one.
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import shutil
 import subprocess
 import sys
+import tarfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -440,6 +442,37 @@ def test_check_mode_on_a_missing_export(exported: Path, tmp_path: Path) -> None:
     assert "lockstrip-export" in done["steps"]["run"].stdout
 
 
+# --- the download a runner makes ---------------------------------------------------------------
+
+
+def action_archive() -> bytes:
+    """What a runner downloads for `uses: lockstrip/lockstrip@REF`: GitHub's tarball of the
+    commit, made like `git archive`, which leaves out what .gitattributes marks export-ignore.
+    The committed tree, with the working tree's .gitattributes."""
+    if shutil.which("git") is None or not (REPO / ".git").exists():
+        pytest.skip("not a git checkout")
+    done = subprocess.run(
+        ["git", "archive", "--worktree-attributes", "--format=tar", "HEAD"],
+        cwd=REPO,
+        capture_output=True,
+        check=True,
+    )
+    return done.stdout
+
+
+def test_the_downloaded_action_is_small() -> None:
+    """Each job downloads the action: without the test fixtures (35 MB, 9 MiB compressed)."""
+    with tarfile.open(fileobj=io.BytesIO(action_archive())) as archive:
+        members = archive.getmembers()
+    names = {member.name for member in members}
+    for needed in ("action.yml", "ci/lockstrip_action.py", "pyproject.toml", "README.md"):
+        assert needed in names
+    assert "lockstrip/__init__.py" in names
+    left_out = ("fixtures/", "tests/", "bench/", "examples/", "docs/", ".ci/")
+    assert not [name for name in names if name.startswith(left_out)]
+    assert sum(member.size for member in members) < 1024 * 1024
+
+
 # --- installing lockstrip ----------------------------------------------------------------------
 
 
@@ -456,12 +489,15 @@ def _version(python: str) -> str:
     return done.stdout
 
 
-def test_action_installs_lockstrip_from_its_checkout(tmp_path: Path) -> None:
-    """Without `lockstrip-spec`, pip installs the action's own files (the ref in `uses:`).
-    A second use in the job reuses that install; a third, with a version as its spec,
-    installs that release beside it."""
+def test_action_installs_lockstrip_from_its_download(tmp_path: Path) -> None:
+    """Without `lockstrip-spec`, pip installs the action's own files (the ref in `uses:`),
+    and the tarball without its fixtures and tests is enough to build lockstrip. A second
+    use in the job reuses that install; a third, with a version as its spec, installs that
+    release beside it."""
     env = _offline_pip()
-    action = REPO
+    action = tmp_path / "action"
+    with tarfile.open(fileobj=io.BytesIO(action_archive())) as archive:
+        archive.extractall(action, filter="data")
     runner = Runner(tmp_path / "runner", SMALL.parent, action_path=action)
 
     first = runner.run({"project": str(SMALL)}, env)
