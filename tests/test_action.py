@@ -20,6 +20,7 @@ import shutil
 import subprocess
 import sys
 import tarfile
+import zipfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -27,8 +28,9 @@ from typing import Any
 import pytest
 import yaml  # type: ignore[import-untyped]
 from conftest import CORPUS, SMALL
-from helpers import REPO, copy_project
+from helpers import REPO, copy_project, uv_executable
 from test_caching import upgrade_third_party
+from test_ci_templates import doc_files
 
 from ci import lockstrip_action
 from lockstrip import __version__
@@ -531,3 +533,91 @@ def test_a_failed_install_says_which_spec(runner: Runner) -> None:
     assert "lockstrip-spec: pip could not install 'lockstrip==0.0.0.dev0'" in (
         done["steps"]["install"].stderr
     )
+
+
+# --- the workflows in docs/ci.md ---------------------------------------------------------------
+
+
+def _steps(workflow: Mapping[str, Any], uses: str) -> list[dict[str, Any]]:
+    return [
+        step
+        for job in workflow["jobs"].values()
+        for step in job["steps"]
+        if step.get("uses", "").startswith(uses + "@")
+    ]
+
+
+def setup_uv_cache_dir(inputs: Mapping[str, str], runner_temp: str) -> str:
+    """UV_CACHE_DIR as setup-uv v6 exports it to the steps after it on a GitHub-hosted
+    runner, whether or not its own cache is on (src/setup-uv.ts calls setCacheDir
+    unconditionally; src/utils/inputs.ts getCacheLocalPath): its `cache-local-path` input,
+    else $RUNNER_TEMP/setup-uv-cache. A job-level UV_CACHE_DIR does not survive that export."""
+    given = inputs.get("cache-local-path", "")
+    return given or f"{runner_temp}/setup-uv-cache"
+
+
+def _wheel(folder: Path) -> None:
+    """A pure-Python wheel that uv can install offline, to see where uv caches."""
+    folder.mkdir()
+    info = "demo-1.0.dist-info"
+    files = {
+        "demo/__init__.py": "",
+        f"{info}/METADATA": "Metadata-Version: 2.1\nName: demo\nVersion: 1.0\n",
+        f"{info}/WHEEL": "Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\n"
+        "Tag: py3-none-any\n",
+    }
+    files[f"{info}/RECORD"] = "".join(f"{name},,\n" for name in [*files, f"{info}/RECORD"])
+    with zipfile.ZipFile(folder / "demo-1.0-py3-none-any.whl", "w") as wheel:
+        for name, text in files.items():
+            wheel.writestr(name, text)
+
+
+def test_docs_actions_cache_recipe_saves_what_uv_wrote(tmp_path: Path) -> None:
+    """The actions/cache recipe: the folder actions/cache saves is the one uv fills, with the
+    environment setup-uv leaves, and the cache is keyed and restored on the action's outputs
+    only (setup-uv's own cache, keyed on uv.lock's bytes, is off)."""
+    workflow = yaml.safe_load(doc_files()[".github/workflows/test.yml"])
+    [cache] = _steps(workflow, "actions/cache")
+    [setup] = _steps(workflow, "astral-sh/setup-uv")
+    home, temp = tmp_path / "home", tmp_path / "runner-temp"
+    contexts = {"runner.temp": str(temp)}
+
+    def expand(text: str) -> str:
+        text = _EXPRESSION.sub(lambda match: contexts[match.group(1)], text)
+        return str(home) + text[1:] if text.startswith("~") else text
+
+    saved = Path(expand(cache["with"]["path"]))
+    uv_cache_dir = expand(setup_uv_cache_dir(setup.get("with", {}), str(temp)))
+    links = tmp_path / "links"
+    _wheel(links)
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("UV_", "XDG_"))},
+        "HOME": str(home),
+        "UV_CACHE_DIR": uv_cache_dir,
+        "UV_PYTHON_DOWNLOADS": "never",
+        "UV_NO_CONFIG": "1",
+    }
+    uv = uv_executable()
+    venv = tmp_path / "venv"
+    subprocess.run([uv, "venv", "-q", "--python", sys.executable, str(venv)], env=env, check=True)
+    install = ["pip", "install", "-q", "--python", str(venv), "--offline", "--no-index"]
+    subprocess.run([uv, *install, "--find-links", str(links), "demo"], env=env, check=True)
+    assert saved.is_dir() and any(saved.rglob("demo/__init__.py")), f"{saved} holds no wheel"
+    assert cache["with"]["key"] == "${{ steps.deps.outputs.cache-key }}"
+    assert cache["with"]["restore-keys"] == "${{ steps.deps.outputs.restore-key }}"
+    assert str(setup["with"]["enable-cache"]).lower() == "false"
+
+
+def test_docs_setup_uv_recipe_keys_on_the_digest_only() -> None:
+    """setup-uv's own cache: its key is made of the files `cache-dependency-glob` matches and
+    `cache-suffix` (src/cache/restore-cache.ts computeKeys). An empty glob drops uv.lock's
+    bytes from the key (the runner keeps an input given as "" rather than the default), and
+    the suffix is the digest. It needs the lockstrip step first: setup-uv restores at start."""
+    workflow = yaml.safe_load(doc_files()[".github/workflows/test-setup-uv.yml"])
+    [job] = workflow["jobs"].values()
+    uses = [step.get("uses", "").partition("@")[0] for step in job["steps"]]
+    assert uses.index("lockstrip/lockstrip") < uses.index("astral-sh/setup-uv")
+    [setup] = _steps(workflow, "astral-sh/setup-uv")
+    assert str(setup["with"]["enable-cache"]).lower() == "true"
+    assert setup["with"]["cache-dependency-glob"] == ""
+    assert setup["with"]["cache-suffix"] == "${{ steps.deps.outputs.digest }}"
