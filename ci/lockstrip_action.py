@@ -117,14 +117,6 @@ def _echo(data: bytes, stream: str = "stdout") -> None:
 
 def install(env: Mapping[str, str]) -> int:
     """Step `install`: lockstrip in a virtual environment of its own; output `python`."""
-    # The runner's own `python` may predate lockstrip's floor; pip would only say that no
-    # version matches.
-    if sys.version_info < (3, 10):  # noqa: UP036
-        found = ".".join(map(str, sys.version_info[:3]))
-        raise ActionError(
-            f"lockstrip needs Python 3.10 or newer, and this runner's `python` is {found}: "
-            "run actions/setup-python before this action"
-        )
     wanted = requirement(env.get("INPUT_LOCKSTRIP_SPEC", ""), env["GITHUB_ACTION_PATH"])
     venv = venv_dir(Path(env["RUNNER_TEMP"]), wanted)
     python = venv_python(venv)

@@ -365,9 +365,11 @@ def test_venv_layout_matches_the_venv_module(tmp_path: Path) -> None:
     assert lockstrip_action.venv_python(venv).is_file()
 
 
-def test_the_steps_say_when_python_is_too_old(tmp_path: Path) -> None:
-    """Runner images with an older `python` get a sentence, not a pip resolution error."""
-    runner = Runner(tmp_path / "job", SMALL.parent, python=interpreter("3.9"))
+@pytest.mark.parametrize("version", ["2.7", "3.9"])
+def test_the_steps_say_when_python_is_too_old(tmp_path: Path, version: str) -> None:
+    """Runner images with an older `python` (some macOS images had Python 2 there) get a
+    sentence, not a syntax error or pip's resolution error."""
+    runner = Runner(tmp_path / "job", SMALL.parent, python=interpreter(version))
     done = runner.run({"project": str(SMALL)})
     assert done.get("failed") == "install"
     assert "lockstrip needs Python 3.10 or newer" in done["steps"]["install"].stderr
