@@ -60,7 +60,6 @@ def _offline_pip(tmp_path: Path) -> dict[str, str]:
     return {"PIP_NO_INDEX": "1", "PIP_FIND_LINKS": wheelhouse}
 
 
-
 # --- the published schemas ---------------------------------------------------------------------
 
 

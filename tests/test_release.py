@@ -27,9 +27,9 @@ from helpers import REPO
 import lockstrip
 from lockstrip.dockerfile import parse_lockstrip_spec
 
-sys.path.insert(0, str(REPO / "ci"))
+sys.path.insert(0, str(REPO))
 
-import release_check as rc
+from ci import release_check as rc
 
 VERSION = rc.package_version(REPO)
 WORKFLOW = REPO / ".github" / "workflows" / "release.yml"
