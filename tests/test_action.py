@@ -294,7 +294,8 @@ def test_python_version_is_in_the_key(tmp_path: Path) -> None:
 def test_the_target_python_version_wins_over_the_runners(tmp_path: Path) -> None:
     runner = Runner(tmp_path / "job", SMALL.parent, python=interpreter("3.10"))
     runner.with_lockstrip()
-    done = runner.run({"project": str(SMALL), "target": "--python-version=3.13"})
+    target = "--python-version=3.13 --python-platform linux"
+    done = runner.run({"project": str(SMALL), "target": target})
     assert "failed" not in done, done["steps"]
     assert done["outputs"]["restore-key"] == "uv-Linux-X64-py3.13-"
 
