@@ -283,11 +283,17 @@ def test_root_name_compares_normalized(name: str, tmp_path: Path) -> None:
         ("--mode frozen --bogus", "unrecognized arguments: --bogus"),
         ("--mode frozen --mode", "argument --mode: expected one argument"),
         (
-            "--mode frozen --python-version 2.7",
+            "--mode frozen --python-version 2.7 --python-platform linux",
             "expected a Python 3 version such as 3.12 or 3.12.4, got '2.7'",
         ),
+        (
+            "--mode frozen --python-version 3.12",
+            "needs --python-platform too: no project file names a platform, and this machine's"
+            " would make the result depend on where lockstrip runs"
+            " (e.g. --python-platform x86_64-manylinux_2_28)",
+        ),
     ],
-    ids=["unknown option", "option without its value", "bad target"],
+    ids=["unknown option", "option without its value", "bad target", "version alone"],
 )
 def test_an_export_header_with_unreadable_options_names_the_file(
     options: str, detail: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
