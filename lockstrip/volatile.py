@@ -122,7 +122,12 @@ MANIFEST_KEYS: dict[str, Policy] = {
     "overrides": KEEP,
     "excludes": KEEP,
     "build-constraints": Policy(
-        False, True, False, "build-time pins for sdists: resolution input, checked by --locked"
+        True,
+        True,
+        False,
+        "pins for the build requirements of sdists: `uv sync --frozen` builds under them "
+        "(it reads them here, not in [tool.uv]); they change how a package is built, not "
+        "which packages are installed",
     ),
     "dependency-metadata": Policy(
         False, True, False, "metadata stand-ins used while resolving, checked by --locked"
@@ -387,7 +392,7 @@ TOOL_UV_FROZEN_DROPS: dict[str, str] = {
     "exclude-dependencies": "resolution input: the lock's [manifest] holds it, the edges its "
     "outcome",
     "build-constraint-dependencies": "`uv sync --frozen` reads the build constraints from the "
-    "lock's [manifest], not from here",
+    "lock's [manifest] (kept: MANIFEST_KEYS), not from here",
     "conflicts": "`uv sync --frozen` checks the chosen extras and groups against the lock's "
     "`conflicts`, not these",
     "environments": "`uv sync --frozen` checks the platform against the lock's "

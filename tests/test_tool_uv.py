@@ -17,7 +17,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from e2e.index import write_sdist, write_wheel
 from helpers import FIXTURES, copy_project, tomllib, uv_executable
+from oracle.backend import BACKEND, BUILD_SYSTEM
 from oracle.generate import render_toml
 
 from lockstrip import volatile
@@ -221,3 +223,63 @@ def test_the_interpreter_preference_is_followed_on_the_export(tmp_path: Path) ->
     original = verdict(SYNC, project, cache)
     assert original[0] == 0 and "+ fastapi==" in original[1], original[1]
     assert verdict(SYNC, out, cache) == original
+
+
+# --- build constraints: `uv sync --frozen` reads them from the lock ------------------------------
+
+
+def sdist_with_a_build_requirement(project: Path) -> None:
+    """A project whose one dependency is an sdist that needs `buildme` to build, from a
+    find-links folder (offline), and a lock whose [manifest] forbids the only `buildme`."""
+    links = project / "links"
+    links.mkdir(parents=True)
+    write_wheel(links, "buildme", "1.0")
+    files = {
+        "pyproject.toml": render_toml(
+            {
+                "build-system": {**BUILD_SYSTEM, "requires": ["buildme"]},
+                "project": {"name": "pkg", "version": "1.0", "dependencies": []},
+            }
+        ),
+        "backend.py": BACKEND,
+        "PKG-INFO": "Metadata-Version: 2.1\nName: pkg\nVersion: 1.0\n",
+    }
+    write_sdist(links, "pkg", "1.0", files)
+    doc = {
+        "project": {
+            "name": "app",
+            "version": "0.1.0",
+            "requires-python": ">=3.10",
+            "dependencies": ["pkg"],
+        },
+        "tool": {
+            "uv": {
+                "find-links": ["links"],
+                "no-index": True,
+                "build-constraint-dependencies": ["buildme<1"],
+            }
+        },
+    }
+    (project / "pyproject.toml").write_text(render_toml(doc))
+
+
+def test_the_export_keeps_the_locks_build_constraints(tmp_path: Path) -> None:
+    """uv builds an sdist in the download stage under the lock's `[manifest]
+    build-constraints` (it locked `pkg` from its static metadata, without a build): here
+    they forbid the only `buildme`, so uv refuses the project, and must refuse the export,
+    or the download stage would build what the final stage refuses to."""
+    project = tmp_path / "project"
+    sdist_with_a_build_requirement(project)
+    cache = tmp_path / "cache"
+    locked = run(["lock"], project, cache)
+    assert locked.returncode == 0, locked.stderr
+    assert "build-constraints" in (project / "uv.lock").read_text()
+    read = read_project(project)
+    out = tmp_path / "export"
+    write_export(build_export(read), out, read.root)
+    (out / "links").symlink_to(project / "links")  # the build context's archives
+    install = ["sync", "--frozen", "--no-install-project"]
+    original = verdict(install, project, cache)
+    assert original[0] != 0 and "you require buildme<1" in original[1], original[1]
+    exported = verdict(install, out, tmp_path / "cache-export")
+    assert exported[0] == original[0] and "you require buildme<1" in exported[1], exported[1]
