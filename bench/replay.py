@@ -125,6 +125,8 @@ REASONS = {
     "revision": "the lock `revision` changed",
     "uv-settings": "a `[tool.uv]` install setting the export keeps for uv (such as "
     "`index`, `no-build`)",
+    "build-constraints": "the lock's `[manifest] build-constraints`, which `uv sync --frozen` "
+    "builds sdists under",
     "group-names": "a member declared a dependency group (the export keeps group names)",
     "source-spelling": "a registry URL's spelling (a trailing slash), which the digest normalizes",
     "local-version": "a local package's masked version appeared or went away (it became dynamic)",
@@ -144,6 +146,7 @@ _KIND_REASON = {
 _PATH_REASON = (
     ("uv.lock:revision", "revision"),
     ("pyproject:tool.uv", "uv-settings"),
+    ("uv.lock:manifest.build-constraints", "build-constraints"),
     ("pyproject:dependency-groups", "group-names"),
     ("uv.lock:package.source.registry (spelling)", "source-spelling"),
     ("uv.lock:package (local).version", "local-version"),
@@ -682,6 +685,7 @@ SCOPED_REASONS = {
     "`conflicts`) the export keeps",
     "members": "a workspace member the export keeps came or went (skeleton, `[manifest] members`)",
     "uv-settings": "a `[tool.uv]` setting the export keeps",
+    "build-constraints": "the lock's `[manifest] build-constraints`, which the install reads",
     "group-names": "a dependency group name the export keeps",
     "source-spelling": "a registry URL's spelling (a trailing slash)",
     "local-version": "a local package's masked version appeared or went away",
@@ -707,6 +711,7 @@ _SCOPED_PATH_REASON = (
     ("uv.lock:manifest.members", "members"),
     ("files", "members"),
     ("pyproject:tool.uv", "uv-settings"),
+    ("uv.lock:manifest.build-constraints", "build-constraints"),
     ("pyproject:dependency-groups", "group-names"),
     ("uv.lock:package.source.registry (spelling)", "source-spelling"),
     ("uv.lock:package (local).version", "local-version"),

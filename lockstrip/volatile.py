@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import posixpath
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any, Literal, NamedTuple
 
 from lockstrip.lockfile import Lock, Package, Source
@@ -122,7 +122,12 @@ MANIFEST_KEYS: dict[str, Policy] = {
     "overrides": KEEP,
     "excludes": KEEP,
     "build-constraints": Policy(
-        False, True, False, "build-time pins for sdists: resolution input, checked by --locked"
+        True,
+        True,
+        False,
+        "pins for the build requirements of sdists: `uv sync --frozen` builds under them "
+        "(it reads them here, not in [tool.uv]); they change how a package is built, not "
+        "which packages are installed",
     ),
     "dependency-metadata": Policy(
         False, True, False, "metadata stand-ins used while resolving, checked by --locked"
@@ -363,45 +368,48 @@ PYPROJECT_TABLES: dict[str, Policy] = {
     # linter, test-runner or build-backend configuration.
 }
 
-#: [tool.uv] settings kept by the frozen view: those `uv sync --frozen` reads to install.
-#: The rest (exclude-newer, resolution, constraint-dependencies, sources, ...) only feed a
-#: new resolution or `--locked` validation, which the final stage runs on the real files.
-TOOL_UV_INSTALL_KEYS: dict[str, str] = {
-    "dev-dependencies": (
-        "the legacy `dev` group: `--group dev`, `--no-dev` and the default groups must find "
-        "it; kept as a name (an empty list), like [dependency-groups]"
-    ),
-    "workspace": (
-        "which folders are members: --package and --all-packages read it; the frozen view "
-        "lists them explicitly, from the lock, so glob and exclude edits that keep the same "
-        "members do not reach it"
-    ),
-    "default-groups": "which groups `uv sync` installs without flags",
-    "dependency-groups": "per-group requires-python, checked against the interpreter",
-    "package": "whether the root is installed as a package",
-    "managed": "whether uv manages the project at all",
-    # Not "required-version": the final stage's uv enforces it on the real files; a bump of
-    # it does not change what the download stage installs.
-    "index": "named indexes: credentials are looked up by index name",
-    "index-url": "index settings used for authentication",
-    "extra-index-url": "index settings used for authentication",
-    "find-links": "local archives the install may read",
-    "no-index": "forbids index access during the install",
-    "keyring-provider": "how credentials for the lock's URLs are found",
-    "allow-insecure-host": "TLS settings for the lock's URLs",
-    "native-tls": "TLS settings for the lock's URLs",
-    "no-binary": "forces sdists: changes what is downloaded and built",
-    "no-binary-package": "forces sdists: changes what is downloaded and built",
-    "no-build": "forbids sdists: changes what is downloaded",
-    "no-build-package": "forbids sdists: changes what is downloaded",
-    "no-build-isolation": "how sdists are built during the install",
-    "no-build-isolation-package": "how sdists are built during the install",
-    "extra-build-dependencies": "what sdist builds install",
-    "extra-build-variables": "how sdists are built during the install",
-    "config-settings": "how sdists are built during the install",
-    "config-settings-package": "how sdists are built during the install",
-    "compile-bytecode": "what the install writes",
-    "link-mode": "how the install writes files",
+#: [tool.uv] settings the frozen view drops: each row says why `uv sync --frozen` does not
+#: read it for the install (uv 0.13.8: `do_sync` takes the installer settings, the
+#: interpreter and global settings, and the project's structure; resolver-only settings go
+#: to `uv lock`, whose outcome the lock holds). Every other setting is kept, those uv adds in
+#: later releases included (the module docstring's rule): a kept setting costs at most a
+#: cache miss, a dropped one that uv reads would let the download stage install differently
+#: from the final stage (an interpreter uv refuses there, say). The locked view keeps all of
+#: [tool.uv], since `uv lock --check` reads these too.
+TOOL_UV_FROZEN_DROPS: dict[str, str] = {
+    "resolution": "resolver strategy: only a new resolution reads it, the lock holds its outcome",
+    "prerelease": "resolver strategy: only a new resolution reads it, the lock holds its outcome",
+    "prerelease-package": "per-package prerelease mode: only a new resolution reads it",
+    "fork-strategy": "how the resolver forks: only a new resolution reads it",
+    "upgrade": "`uv lock` upgrades: --frozen never re-locks",
+    "upgrade-package": "`uv lock` upgrades: --frozen never re-locks",
+    "torch-backend": "an index choice for resolving PyTorch packages: the lock holds each "
+    "package's index and artifact URLs",
+    "constraint-dependencies": "resolution input: the lock's [manifest] holds it, the edges "
+    "its outcome",
+    "override-dependencies": "resolution input: the lock's [manifest] holds it, the edges its "
+    "outcome",
+    "exclude-dependencies": "resolution input: the lock's [manifest] holds it, the edges its "
+    "outcome",
+    "build-constraint-dependencies": "`uv sync --frozen` reads the build constraints from the "
+    "lock's [manifest] (kept: MANIFEST_KEYS), not from here",
+    "conflicts": "`uv sync --frozen` checks the chosen extras and groups against the lock's "
+    "`conflicts`, not these",
+    "environments": "`uv sync --frozen` checks the platform against the lock's "
+    "`supported-markers`, not these",
+    "required-environments": "`uv lock` requires wheels for them; the lock's "
+    "`required-markers` record them",
+    "sources": "the lock records each package's source; what `uv sync --frozen` still takes "
+    "from this table is credentials written into git and URL sources, which an export must "
+    "not carry (they belong to the build's secrets)",
+    "add-bounds": "read by `uv add` only",
+    "pip": "read by the `uv pip` interface only",
+    "publish-url": "read by `uv publish` only",
+    "trusted-publishing": "read by `uv publish` only",
+    "check-url": "read by `uv publish` only",
+    "build-backend": "configures the uv_build backend, which builds the project itself; the "
+    "download stage never builds it (`--no-install-project`) and the frozen view drops "
+    "[build-system]",
 }
 
 #: [tool.uv] settings the frozen view keeps by name only: their entries are specifiers.
@@ -422,6 +430,10 @@ GROUP_STRUCTURE_KEYS: dict[str, str] = {
 }
 
 #: [tool.uv] settings that decide the installed third-party set itself (the digest's share).
+#: Unlike the export, the digest names what it keeps: it is a key for the third-party set,
+#: and the settings that choose the interpreter, the uv version or how packages are fetched
+#: and written leave that set as the lock says; the export keeps them so that the install
+#: runs as it does on the project.
 TOOL_UV_DIGEST_KEYS = (
     "default-groups",
     "dependency-groups",
@@ -657,8 +669,10 @@ def strip_root_pyproject(
         if view == "locked":
             out["tool"] = {"uv": dict(tool_uv)}
         else:
-            keys = TOOL_UV_INSTALL_KEYS if view == "frozen" else TOOL_UV_DIGEST_KEYS
-            kept = _tool_uv(tool_uv, keys)
+            if view == "frozen":
+                kept = _tool_uv(tool_uv, tool_uv.keys() - TOOL_UV_FROZEN_DROPS.keys())
+            else:
+                kept = _tool_uv(tool_uv, TOOL_UV_DIGEST_KEYS)
             if "workspace" in kept:
                 kept["workspace"] = {"members": sorted(members)}
             if kept:
@@ -666,7 +680,7 @@ def strip_root_pyproject(
     return out
 
 
-def _tool_uv(tool_uv: Mapping[str, Any], keys: Sequence[str] | Mapping[str, str]) -> dict[str, Any]:
+def _tool_uv(tool_uv: Mapping[str, Any], keys: Collection[str]) -> dict[str, Any]:
     """The [tool.uv] settings among `keys`, those of TOOL_UV_NAMES_ONLY emptied."""
     return {k: [] if k in TOOL_UV_NAMES_ONLY else v for k, v in tool_uv.items() if k in keys}
 

@@ -402,6 +402,26 @@ def bump_required_version(project: Path) -> None:
     edit_pyproject(project, change)
 
 
+def prefer_managed_python(project: Path) -> None:
+    """uv refuses a system interpreter: the download stage must refuse it too."""
+
+    def change(doc: Any) -> None:
+        doc.setdefault("tool", tomlkit.table()).setdefault("uv", tomlkit.table())
+        doc["tool"]["uv"]["python-preference"] = "only-managed"
+
+    edit_pyproject(project, change)
+
+
+def change_resolution_strategy(project: Path) -> None:
+    """A resolver setting: only a new `uv lock` reads it."""
+
+    def change(doc: Any) -> None:
+        doc.setdefault("tool", tomlkit.table()).setdefault("uv", tomlkit.table())
+        doc["tool"]["uv"]["resolution"] = "lowest"
+
+    edit_pyproject(project, change)
+
+
 # --- the matrix ------------------------------------------------------------------------------
 
 
@@ -440,7 +460,9 @@ MATRIX = [
     Row(add_group, C, C, C),
     Row(tighten_specifier, S, C, S),
     Row(edit_workspace_globs, S, C, S),
-    Row(bump_required_version, S, C, S),
+    Row(bump_required_version, C, C, S),
+    Row(prefer_managed_python, C, C, S),
+    Row(change_resolution_strategy, S, C, S),
     Row(tighten_workspace_group_specifier, S, C, S),
 ]
 
@@ -499,8 +521,10 @@ def test_matrix(row: Row, case: Path, tmp_path: Path) -> None:
     check(row.frozen, before.frozen, after.frozen, "frozen export")
     check(row.locked, before.locked, after.locked, "locked export")
     check(row.digest, before.digest, after.digest, "digest")
-    # The default export changes exactly when the digest does, revision aside.
-    if row.modification is not change_revision:
+    # The default export changes exactly when the digest does, but for the exceptions
+    # docs/what-is-stripped.md lists: the revision, and settings `uv sync` reads that leave
+    # the third-party set alone.
+    if row.modification not in (change_revision, bump_required_version, prefer_managed_python):
         assert (before.frozen == after.frozen) == (before.digest == after.digest)
 
 

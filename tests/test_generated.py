@@ -108,6 +108,29 @@ def _keep_version(files: dict[str, str], project: Any) -> dict[str, str]:
     return files
 
 
+def _drop_python_preference(files: dict[str, str], project: Any) -> dict[str, str]:
+    """The frozen export before TOOL_UV_FROZEN_DROPS: python-preference dropped."""
+    files["pyproject.toml"] = re.sub(r"(?m)^python-preference = .*\n", "", files["pyproject.toml"])
+    return files
+
+
+#: A seed of the slice whose project prefers managed interpreters only (none here).
+ONLY_MANAGED_SEED = 7
+
+
+def test_planted_interpreter_drop_is_found(
+    world: Universe, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """uv refuses the project's interpreter choice, and installs from an export that lost
+    it: the oracle must see the download stage run where the final stage refuses."""
+    gen = generate(ONLY_MANAGED_SEED)
+    assert gen.root.uv.get("python-preference") == "only-managed"
+    monkeypatch.setattr("oracle.compare.build_export", _planted(_drop_python_preference))
+    outcome = check_seed(ONLY_MANAGED_SEED, world, tmp_path, bump=False, scoped=False)
+    assert outcome.locked, outcome.lock_error
+    assert "sync-exit-differs" in outcome.classes()
+
+
 @pytest.mark.parametrize(
     ("plant", "klass"),
     [
@@ -141,7 +164,8 @@ FEATURES = {
     "group-requires-python", "dev-dependencies", "default-groups", "member-groups",
     "conflicts-extras", "conflicts-groups", "environments", "required-environments",
     "dependency-metadata", "constraint-dependencies", "override-dependencies",
-    "exclude-newer",
+    "exclude-newer", "python-preference", "only-managed", "python-downloads",
+    "required-version", "install-settings", "cache-keys", "resolver-settings",
 }  # fmt: skip
 
 

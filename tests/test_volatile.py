@@ -36,7 +36,7 @@ def test_every_rule_has_a_reason(table: dict[str, volatile.Policy]) -> None:
     [
         volatile.LOCAL_SOURCE_KINDS,
         volatile.ARTIFACT_VOLATILE_KEYS,
-        volatile.TOOL_UV_INSTALL_KEYS,
+        volatile.TOOL_UV_FROZEN_DROPS,
         volatile.UNORDERED_KEYS,
     ],
 )
@@ -46,7 +46,7 @@ def test_every_kept_or_dropped_key_has_a_reason(table: dict[str, str]) -> None:
 
 
 def test_digest_keys_are_installation_keys() -> None:
-    assert set(volatile.TOOL_UV_DIGEST_KEYS) <= set(volatile.TOOL_UV_INSTALL_KEYS)
+    assert not set(volatile.TOOL_UV_DIGEST_KEYS) & volatile.TOOL_UV_FROZEN_DROPS.keys()
 
 
 def with_registry_twin(project: Path, version: str) -> None:
@@ -133,7 +133,7 @@ def code_views(where: str, name: str) -> Views | None:
     """What volatile.py decides for `name` in README's `where`, or None if no table has it."""
     policy: volatile.Policy | None = None
     if where == "pyproject [tool.uv]":
-        install = name in volatile.TOOL_UV_INSTALL_KEYS
+        install = name not in volatile.TOOL_UV_FROZEN_DROPS
         return install, True, name in volatile.TOOL_UV_DIGEST_KEYS
     if where == "pyproject":
         if name.startswith("[project] "):

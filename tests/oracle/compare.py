@@ -67,6 +67,7 @@ def uv_env(cache: Path, config_home: Path) -> dict[str, str]:
         UV_CACHE_DIR=str(cache),
         UV_PYTHON=_python(),
         UV_PYTHON_DOWNLOADS="never",
+        UV_PYTHON_INSTALL_DIR=str(cache / "pythons"),  # no managed interpreter: none here
         XDG_CONFIG_HOME=str(config_home),
         HTTP_PROXY=dead,
         HTTPS_PROXY=dead,
@@ -171,16 +172,29 @@ def scopes(gen: Generated) -> list[tuple[str, ...]]:
     return found
 
 
+#: Settings that choose the interpreter: uv follows them only where it looks for one itself
+#: (an explicit UV_PYTHON path is used whatever they say).
+INTERPRETER_SETTINGS = ("python-preference", "python-downloads")
+
+
 class _Runner:
-    def __init__(self, work: Path) -> None:
-        self.env = uv_env(work / "uv-cache", work / "config")
+    def __init__(self, work: Path, gen: Generated | None = None) -> None:
+        self.lock_env = uv_env(work / "uv-cache", work / "config")
         (work / "config").mkdir(parents=True, exist_ok=True)
+        self.env = self.lock_env
+        if gen is not None and any(key in gen.root.uv for key in INTERPRETER_SETTINGS):
+            # The comparisons let the project choose, so that an export that lost the
+            # choice shows; `uv lock` keeps the path, so a project that refuses every
+            # interpreter here (only-managed) is still locked and compared.
+            self.env = {k: v for k, v in self.lock_env.items() if k != "UV_PYTHON"}
 
     def uv(self, args: Iterable[str], cwd: Path) -> tuple[int, str]:
+        argv = [uv_executable(), *args]
+        locking = argv[1:2] == ["lock"] and "--check" not in argv
         result = subprocess.run(
-            [uv_executable(), *args],
+            argv,
             cwd=cwd,
-            env=self.env,
+            env=self.lock_env if locking else self.env,
             capture_output=True,
             text=True,
             timeout=300,
@@ -257,7 +271,7 @@ def check_seed(
     in each scope, uv must read the scoped export as the original in that scope."""
     gen = generate(seed)
     outcome = Outcome(seed, frozenset(gen.features))
-    runner = _Runner(work)
+    runner = _Runner(work, gen)
     project = write_project(gen, universe, work / "project")
     code, text = runner.uv(["lock"], project)
     if code != 0:

@@ -7,7 +7,9 @@ path packages that are not members, third-party requirements with extras and mar
 sources of every kind, extras (empty, self-referencing, cross-member), dependency groups
 (`include-group`, per-group `requires-python`, `default-groups`, legacy `dev-dependencies`)
 and `[tool.uv]` settings (`conflicts`, `environments`, `required-environments`,
-`dependency-metadata`, `constraint-dependencies`, `override-dependencies`, `exclude-newer`).
+`dependency-metadata`, `constraint-dependencies`, `override-dependencies`, `exclude-newer`,
+`python-preference`, `python-downloads`, `required-version`, `compile-bytecode`, `link-mode`,
+`cache-keys`, `resolution`, `fork-strategy`, `prerelease`).
 Each choice is recorded as a feature name, so a sweep can count projects and disagreements
 per feature. The same seed gives the same files in every run (URLs are placeholders that
 universe.Universe.fill replaces).
@@ -425,6 +427,31 @@ def _settings(draw: _Draw, gen: Generated) -> None:
         uv["exclude-newer"] = EXCLUDE_NEWER
 
 
+def _uv_settings(draw: _Draw, gen: Generated) -> None:
+    """Settings `uv sync --frozen` reads that no lock records (the interpreter, the uv
+    version, how files are written), which the frozen export keeps, and resolver settings
+    only `uv lock` reads, which it drops (volatile.TOOL_UV_FROZEN_DROPS). Drawn last, so the
+    seeds drawn before them keep their projects."""
+    uv = gen.root.uv
+    if draw.chance(0.2, "python-preference"):
+        uv["python-preference"] = draw.pick(["only-system", "managed", "system"])
+        if draw.chance(0.3, "only-managed"):  # refused here: no managed interpreter
+            uv["python-preference"] = "only-managed"
+    if draw.chance(0.1, "python-downloads"):
+        uv["python-downloads"] = draw.pick(["never", "manual", "automatic"])
+    if draw.chance(0.1, "required-version"):
+        uv["required-version"] = ">=0.5"
+    if draw.chance(0.15, "install-settings"):
+        uv["compile-bytecode"] = True
+        uv["link-mode"] = draw.pick(["copy", "hardlink", "symlink"])
+    if draw.chance(0.1, "cache-keys"):
+        uv["cache-keys"] = [{"file": "pyproject.toml"}, {"file": "VERSION"}]
+    if draw.chance(0.15, "resolver-settings"):
+        uv["resolution"] = draw.pick(["highest", "lowest-direct"])
+        uv["fork-strategy"] = draw.pick(["fewest", "requires-python"])
+        uv["prerelease"] = "if-necessary-or-explicit"
+
+
 def generate(seed: int) -> Generated:
     draw = _Draw(seed)
     gen = Generated(seed, [_root(draw)])
@@ -435,5 +462,6 @@ def generate(seed: int) -> Generated:
     _extras(draw, gen)
     _groups(draw, gen)
     _settings(draw, gen)
+    _uv_settings(draw, gen)
     gen.features = draw.features
     return gen
