@@ -1,0 +1,251 @@
+"""Per-platform CI keys: `lockstrip digest --python-version V --python-platform P` for x86_64 and
+aarch64 differ exactly when uv installs different files on the two platforms.
+
+uv is the oracle, and it has to be asked what it would download: in uv 0.13 `uv export` takes
+no `--python-platform`, and `uv sync --dry-run` names packages, not the wheels it picks. So
+each project is copied with the artifact URLs of its lock pointed at a server on 127.0.0.1,
+and a real `uv sync --frozen --python-platform P` runs against it. The server records each
+request and answers 404 once the requests stop coming; uv then stops, having downloaded
+nothing. uv starts only part of its downloads at once, so it runs again without the packages
+already seen (`--no-install-package`) until it has asked for a file of every package its
+dry-run plan names. The files are uv's own choice for P. Packages from git or local folders
+cannot be redirected; the dry-run plan names them, and it is part of the comparison.
+
+One Python: the interpreter running the tests, because `uv sync` installs for a real one.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager, suppress
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import NamedTuple
+
+import pytest
+from helpers import (
+    FIXTURES,
+    SHARED_CORPUS,
+    case_dirs,
+    case_id,
+    copy_project,
+    load,
+    uv_env,
+    uv_executable,
+)
+from packaging.utils import parse_sdist_filename, parse_wheel_filename
+
+from lockstrip.digest import compute_digest
+from lockstrip.project import read_project
+from lockstrip.target import Target, parse_target
+
+PLATFORMS = ("x86_64-manylinux_2_28", "aarch64-manylinux_2_28")
+PYTHON = f"{sys.version_info.major}.{sys.version_info.minor}"
+
+#: How long the server waits after a request for the next one before it answers them all.
+QUIET = 0.15
+
+CASES = [(FIXTURES, p) for p in case_dirs(FIXTURES)]
+if SHARED_CORPUS.is_dir():
+    CASES += [(SHARED_CORPUS, p) for p in case_dirs(SHARED_CORPUS)]
+
+
+class Capture:
+    """The paths requested from the server; each answered once no other came for QUIET s."""
+
+    def __init__(self) -> None:
+        self.paths: list[str] = []
+        self.last = 0.0
+        self.changed = threading.Condition()
+
+    def hold(self, path: str) -> None:
+        with self.changed:
+            self.paths.append(path)
+            self.last = time.monotonic()
+            while time.monotonic() - self.last < QUIET:
+                self.changed.wait(QUIET / 3)
+
+
+@contextmanager
+def serve_capture() -> Iterator[tuple[str, Capture]]:
+    capture = Capture()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            capture.hold(self.path)
+            with suppress(OSError):  # uv gave up on the first 404 and closed the others
+                self.send_error(404)
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    class Server(ThreadingHTTPServer):
+        daemon_threads = True
+        request_queue_size = 1024  # a plan's downloads connect at once
+
+    server = Server(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", capture
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def _name(filename: str) -> str:
+    """The package a wheel or sdist file is of."""
+    if filename.endswith(".whl"):
+        return parse_wheel_filename(filename)[0]
+    return parse_sdist_filename(filename)[0]
+
+
+class UvView(NamedTuple):
+    """What uv installs for one platform: the files it downloads, and its plan's lines."""
+
+    files: frozenset[str]
+    plan: frozenset[str]
+
+
+class Sources(NamedTuple):
+    """Third-party packages uv cannot fetch from a URL of the lock, by what they need."""
+
+    local: list[str]  # path, directory, editable: the corpus holds no such folders
+    elsewhere: list[str]  # the above, and git repositories
+
+
+def sources(project: Path) -> Sources:
+    lock = load(project / "uv.lock")
+    members = set(lock.get("manifest", {}).get("members", ()))
+    local, git = set(), set()
+    for package in lock.get("package", ()):
+        source = package.get("source", {})
+        if package["name"] in members or source.get("editable") == "." or "virtual" in source:
+            continue
+        if {"path", "directory", "editable"} & set(source):
+            local.add(package["name"])
+        elif "git" in source:
+            git.add(package["name"])
+    return Sources(sorted(local), sorted(local | git))
+
+
+def _no_install(names: list[str]) -> list[str]:
+    return [arg for name in names for arg in ("--no-install-package", name)]
+
+
+def uv_view(project: Path, platform: str, work: Path, skip: Sources) -> UvView | str:
+    """uv's files and plan for `platform`, or why uv installs nothing there (its error)."""
+    copy = copy_project(project, work / platform)
+    lock = copy / "uv.lock"
+    selection = ["--frozen", "--no-install-workspace", "--python", sys.executable]
+    selection += ["--python-platform", platform]
+    env = {**uv_env(work / "cache"), "UV_CONCURRENT_DOWNLOADS": "100000", "UV_HTTP_RETRIES": "0"}
+    del env["UV_OFFLINE"]  # the server is on 127.0.0.1; the copy's lock names nothing else
+    uv = uv_executable()
+    plan = subprocess.run(
+        [uv, "sync", "--dry-run", "--offline", *selection, *_no_install(skip.local)],
+        cwd=copy,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    if plan.returncode:
+        return plan.stderr.strip().splitlines()[-1]
+    planned = frozenset(re.findall(r"^ \+ (.+)$", plan.stdout + plan.stderr, re.MULTILINE))
+    # One download per package of the plan, but for those from git, which are left out.
+    expected = sum(1 for line in planned if " @ git+" not in line)
+    files: set[str] = set()
+    with serve_capture() as (base, capture):
+        text = lock.read_text(encoding="utf-8")
+        lock.write_text(re.sub(r'\burl = "https?://', f'url = "{base}/', text), encoding="utf-8")
+        while len(files) < expected:
+            seen = sorted({_name(f) for f in files})
+            del capture.paths[:]
+            done = subprocess.run(
+                [uv, "sync", *selection, *_no_install([*skip.elsewhere, *seen])],
+                cwd=copy,
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=120,
+            )
+            if done.returncode and base not in done.stderr:
+                return done.stderr.strip().splitlines()[-1]
+            new = {path.rsplit("/", 1)[-1] for path in capture.paths}
+            assert new - files, f"uv asked for nothing new after {len(files)} of {expected} files"
+            files |= new
+    assert len(files) == expected, f"uv asked for {len(files)} files, its plan has {expected}"
+    return UvView(frozenset(files), planned)
+
+
+def uv_views(project: Path, work: Path) -> dict[str, UvView | str]:
+    """uv_view for each platform, side by side: each waits for its server to fall quiet."""
+    skip = sources(project)
+    with ThreadPoolExecutor(len(PLATFORMS)) as pool:
+        futures = {p: pool.submit(uv_view, project, p, work, skip) for p in PLATFORMS}
+        return {platform: future.result() for platform, future in futures.items()}
+
+
+def digest(project: Path, platform: str) -> str:
+    return compute_digest(read_project(project), None, parse_target(PYTHON, platform)).value
+
+
+def _unnamed(self: Target) -> None:
+    return None
+
+
+@pytest.mark.parametrize(
+    "project",
+    [p for _, p in CASES],
+    ids=[("shared/" if root == SHARED_CORPUS else "") + case_id(p, root) for root, p in CASES],
+)
+def test_platform_digests_differ_exactly_when_uvs_files_differ(
+    project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    views = uv_views(project, tmp_path)
+    refused = {platform: view for platform, view in views.items() if isinstance(view, str)}
+    if len(refused) == len(PLATFORMS) and len(set(refused.values())) == 1:
+        pytest.skip(f"uv installs this project on neither platform: {refused[PLATFORMS[0]]}")
+    uv_differs = views[PLATFORMS[0]] != views[PLATFORMS[1]]
+    keys = {platform: digest(project, platform) for platform in PLATFORMS}
+    # What each platform selects, without the target's name in the key's header.
+    with monkeypatch.context() as patch:
+        patch.setattr(Target, "describe", _unnamed)
+        selected = {platform: digest(project, platform) for platform in PLATFORMS}
+    assert (selected[PLATFORMS[0]] != selected[PLATFORMS[1]]) == uv_differs, views
+    # The key names its target too, so two platforms never share one even where uv fetches
+    # the same files: a package built from its sdist is one download and two installs.
+    assert keys[PLATFORMS[0]] != keys[PLATFORMS[1]]
+
+
+def test_the_oracle_sees_each_platforms_wheel(tmp_path: Path) -> None:
+    """The capture is uv's choice: a compiled package's wheel is the one of each platform."""
+    project = FIXTURES / "astral-sh__uv-docker-example"
+    for platform, view in uv_views(project, tmp_path).items():
+        assert isinstance(view, UvView), view
+        (core,) = [f for f in view.files if f.startswith("pydantic_core-")]
+        assert platform.split("-")[0] in core
+        # every file of uv's plan, one per registry package it installs
+        assert len(view.files) == len(view.plan)
+
+
+def test_cli_prints_the_library_digest() -> None:
+    """The test above calls the library; `lockstrip digest` prints the same key."""
+    project = FIXTURES / "astral-sh__uv-docker-example"
+    for platform in PLATFORMS:
+        command = [sys.executable, "-m", "lockstrip", "digest", str(project)]
+        command += ["--python-version", PYTHON, "--python-platform", platform]
+        printed = subprocess.run(
+            command,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        assert printed.stdout.strip() == digest(project, platform)
