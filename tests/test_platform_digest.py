@@ -27,6 +27,7 @@ from contextlib import contextmanager, suppress
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import NamedTuple
+from urllib.parse import unquote
 
 import pytest
 from helpers import (
@@ -178,7 +179,7 @@ def uv_view(project: Path, platform: str, work: Path, skip: Sources) -> UvView |
             )
             if done.returncode and base not in done.stderr:
                 return done.stderr.strip().splitlines()[-1]
-            new = {path.rsplit("/", 1)[-1] for path in capture.paths}
+            new = {unquote(path.rsplit("/", 1)[-1]) for path in capture.paths}
             assert new - files, f"uv asked for nothing new after {len(files)} of {expected} files"
             files |= new
     assert len(files) == expected, f"uv asked for {len(files)} files, its plan has {expected}"
