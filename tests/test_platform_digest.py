@@ -16,6 +16,7 @@ One Python: the interpreter running the tests, because `uv sync` installs for a 
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -202,18 +203,15 @@ def _unnamed(self: Target) -> None:
     return None
 
 
-@pytest.mark.parametrize(
-    "project",
-    [p for _, p in CASES],
-    ids=[("shared/" if root == SHARED_CORPUS else "") + case_id(p, root) for root, p in CASES],
-)
-def test_platform_digests_differ_exactly_when_uvs_files_differ(
-    project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    views = uv_views(project, tmp_path)
+def check_platform_digests(
+    project: Path, work: Path, monkeypatch: pytest.MonkeyPatch
+) -> bool | None:
+    """Whether uv installs different files on the two platforms, having checked that what the
+    two digests select differs exactly then; None when uv installs the project on neither."""
+    views = uv_views(project, work)
     refused = {platform: view for platform, view in views.items() if isinstance(view, str)}
     if len(refused) == len(PLATFORMS) and len(set(refused.values())) == 1:
-        pytest.skip(f"uv installs this project on neither platform: {refused[PLATFORMS[0]]}")
+        return None
     uv_differs = views[PLATFORMS[0]] != views[PLATFORMS[1]]
     keys = {platform: digest(project, platform) for platform in PLATFORMS}
     # What each platform selects, without the target's name in the key's header.
@@ -224,6 +222,70 @@ def test_platform_digests_differ_exactly_when_uvs_files_differ(
     # The key names its target too, so two platforms never share one even where uv fetches
     # the same files: a package built from its sdist is one download and two installs.
     assert keys[PLATFORMS[0]] != keys[PLATFORMS[1]]
+    return uv_differs
+
+
+@pytest.mark.parametrize(
+    "project",
+    [p for _, p in CASES],
+    ids=[("shared/" if root == SHARED_CORPUS else "") + case_id(p, root) for root, p in CASES],
+)
+def test_platform_digests_differ_exactly_when_uvs_files_differ(
+    project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if check_platform_digests(project, tmp_path, monkeypatch) is None:
+        refused = uv_view(project, PLATFORMS[0], tmp_path / "why", sources(project))
+        pytest.skip(f"uv installs this project on neither platform: {refused}")
+
+
+#: Where the hand-made projects take their packages from: four without dependencies, idna
+#: and sniffio pure, markupsafe and pyyaml with a wheel per machine.
+DONOR = FIXTURES / "astral-sh__uv-docker-example"
+
+#: name -> (the root's dependencies with their markers, whether the platforms' files differ)
+MADE: dict[str, tuple[dict[str, str | None], bool]] = {
+    "pure packages only": ({"idna": None, "sniffio": None}, False),
+    "a compiled package": ({"idna": None, "pyyaml": None}, True),
+    "compiled for x86_64 only": (
+        {"idna": None, "markupsafe": "platform_machine == 'x86_64'"},
+        True,
+    ),
+    "pure for aarch64 only": ({"idna": None, "sniffio": "platform_machine == 'aarch64'"}, True),
+}
+
+
+def made_project(folder: Path, dependencies: dict[str, str | None]) -> Path:
+    """A virtual root depending on some of DONOR's packages, whose lock blocks are DONOR's."""
+    blocks = (DONOR / "uv.lock").read_text(encoding="utf-8").split("\n[[package]]\n")
+    kept = [b for b in blocks[1:] if b.split("\n", 1)[0][len('name = "') : -1] in dependencies]
+    assert len(kept) == len(dependencies)
+    edges = [
+        f'{{ name = "{name}"' + (f', marker = "{marker}"' if marker else "") + " }"
+        for name, marker in dependencies.items()
+    ]
+    root = (
+        'name = "made"\nversion = "0.1.0"\nsource = { virtual = "." }\n'
+        f"dependencies = [{', '.join(edges)}]\n\n"
+        f"[package.metadata]\nrequires-dist = [{', '.join(edges)}]\n"
+    )
+    folder.mkdir()
+    (folder / "uv.lock").write_text("\n[[package]]\n".join([blocks[0], *kept, root]) + "\n")
+    requirements = [f"{n}; {m}" if m else n for n, m in dependencies.items()]
+    (folder / "pyproject.toml").write_text(  # a JSON string is a TOML string
+        '[project]\nname = "made"\nversion = "0.1.0"\nrequires-python = ">=3.11"\n'
+        f"dependencies = {json.dumps(requirements)}\n"
+    )
+    return folder
+
+
+@pytest.mark.parametrize("name", MADE)
+def test_made_projects_cover_both_directions(
+    name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The corpus's projects all hold compiled packages; these show both outcomes."""
+    dependencies, files_differ = MADE[name]
+    project = made_project(tmp_path / "made", dependencies)
+    assert check_platform_digests(project, tmp_path, monkeypatch) is files_differ
 
 
 def test_the_oracle_sees_each_platforms_wheel(tmp_path: Path) -> None:
