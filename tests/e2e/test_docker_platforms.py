@@ -80,7 +80,7 @@ PROJECT = {
 name = "orchard"
 version = "1.0.0"
 requires-python = ">=3.11"
-dependencies = ["markupsafe==3.0.2", "native"]
+dependencies = ["markupsafe", "native"]
 
 [project.scripts]
 orchard = "orchard:main"
@@ -96,15 +96,16 @@ import sys
 
 
 def main() -> None:
-    """Import each distribution named on the command line; print the machine, their
-    versions and the tags of the wheels they were installed from."""
+    """Import each distribution named on the command line; print the machine, the project's
+    version, and their versions and the tags of the wheels they were installed from."""
     found = {}
     for name in sys.argv[1:]:
         importlib.import_module(name)
         wheel = importlib.metadata.distribution(name).read_text("WHEEL") or ""
         tags = [line.split(": ", 1)[1] for line in wheel.splitlines() if line.startswith("Tag: ")]
         found[name] = {"version": importlib.metadata.version(name), "tags": tags}
-    print(json.dumps({"machine": platform.machine(), "wheels": found}))
+    version = importlib.metadata.version("orchard")
+    print(json.dumps({"machine": platform.machine(), "version": version, "wheels": found}))
 ''',
     ".dockerignore": ".venv\n",
 }
@@ -116,6 +117,8 @@ MACHINES = {
     "ujson": {"aarch64"},
     "crc32c": {"x86_64"},
 }
+#: The version of each: the real ones are those provision.py downloaded.
+VERSIONS = {"native": "1.0.0", **dict(r.split("==") for r in provision.PLATFORM_PACKAGES)}
 
 
 @dataclass
@@ -150,6 +153,7 @@ class Row:
     outcomes: dict[str, Outcome]  # by Docker platform
     dependencies: list[str]  # what the project depends on after the edit
     newer_native: set[str]  # the machines native's manylinux_2_28 wheel was published for
+    version: str  # the project's, after the edit
 
 
 # --- the lab ---------------------------------------------------------------------------------
@@ -305,12 +309,12 @@ SCENARIOS = (
     Scenario("native: a wheel for x86_64 only added", _wheel_for("x86_64"), _both("RAN", "CACHED")),
     Scenario(
         "ujson added for aarch64 only",
-        _dependency_for("ujson", "5.10.0", "aarch64"),
+        _dependency_for("ujson", VERSIONS["ujson"], "aarch64"),
         _both("CACHED", "RAN"),
     ),
     Scenario(
         "crc32c added for x86_64 only",
-        _dependency_for("crc32c", "2.7.1", "x86_64"),
+        _dependency_for("crc32c", VERSIONS["crc32c"], "x86_64"),
         _both("RAN", "CACHED"),
     ),
 )
@@ -367,7 +371,15 @@ def rows(lab: Lab, request: pytest.FixtureRequest) -> dict[str, Row]:
     for step, scenario in enumerate(SCENARIOS):
         scenario.edit(lab)
         outcomes = {p: _build(lab, p, step) for p in ORDER}
-        row = Row(scenario.name, outcomes, _dependencies(lab.root), set(lab.newer_native))
+        version = re.search(r'^version = "(.+)"$', (lab.root / "pyproject.toml").read_text(), re.M)
+        assert version is not None
+        row = Row(
+            scenario.name,
+            outcomes,
+            _dependencies(lab.root),
+            set(lab.newer_native),
+            version.group(1),
+        )
         lab.rows.append(row)
         found[scenario.name] = row
     return found
@@ -445,9 +457,11 @@ def test_images_run_on_their_platform(scenario: Scenario, rows: dict[str, Row]) 
         _, machine = PLATFORMS[docker_platform]
         assert outcome.started == "", outcome.started
         assert outcome.report["machine"] == machine
+        assert outcome.report["version"] == row.version
         wheels = outcome.report["wheels"]
         assert sorted(wheels) == sorted(n for n in row.dependencies if machine in MACHINES[n])
         for name, wheel in wheels.items():
+            assert wheel["version"] == VERSIONS[name]
             assert wheel["tags"], name
             assert all(tag.endswith(f"_{machine}") for tag in wheel["tags"]), (name, wheel)
         glibc = "2_28" if machine in row.newer_native else "2_17"
