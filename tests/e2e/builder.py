@@ -10,10 +10,14 @@ binary of the test environment.
 
 from __future__ import annotations
 
+import hashlib
+import io
+import json
 import os
 import re
 import shutil
 import subprocess
+import tarfile
 import tempfile
 import time
 from collections.abc import Mapping, Sequence
@@ -33,7 +37,9 @@ STORAGE_DRIVER = os.environ.get("LOCKSTRIP_E2E_STORAGE_DRIVER", "overlay2")
 class Builder:
     """dockerd started by the test, and the docker CLI pointed at it."""
 
-    def __init__(self) -> None:
+    def __init__(self, *daemon_options: str) -> None:
+        #: More dockerd options, such as `--registry-mirror`.
+        self.daemon_options = daemon_options
         # A short path: the daemon's unix sockets live below it (108-byte limit).
         self.home = Path(tempfile.mkdtemp(prefix="lse2e-", dir="/tmp"))
         self.env = {
@@ -51,6 +57,7 @@ class Builder:
             *("--exec-root", str(self.home / "exec"), "--pidfile", str(self.home / "dockerd.pid")),
             *("-H", self.env["DOCKER_HOST"], "--storage-driver", STORAGE_DRIVER),
             *("--iptables=false", "--ip6tables=false", "--bridge=none"),
+            *self.daemon_options,
         ]
         self.process = subprocess.Popen(
             command,
@@ -193,3 +200,40 @@ def step_state(log: str, needle: str, *more: str) -> StepState:
     if re.search(rf"^#{step} DONE ", log, re.MULTILINE):
         return "RAN"
     raise AssertionError(f"step #{step} ({needle!r}) neither CACHED nor DONE in the log")
+
+
+def load_rootfs(
+    builder: Builder, tar: Path, tag: str, architecture: str, env: Mapping[str, str] = {}
+) -> None:
+    """Load a root file system tarball as a one-layer image of `architecture` (Docker's name:
+    amd64, arm64).
+
+    `docker import --platform` is ignored by a daemon without experimental features, and the
+    image it makes says the daemon's own architecture, so BuildKit would refuse it for another
+    platform. A `docker save` archive written here carries the architecture in its config."""
+    layer = hashlib.sha256()
+    with tar.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            layer.update(block)
+    config = {
+        "architecture": architecture,
+        "os": "linux",
+        "config": {"Env": [f"{key}={value}" for key, value in env.items()]},
+        "rootfs": {"type": "layers", "diff_ids": [f"sha256:{layer.hexdigest()}"]},
+        "history": [{"created_by": f"load_rootfs {tar.name}"}],
+    }
+    config_bytes = json.dumps(config, sort_keys=True).encode()
+    config_name = f"{hashlib.sha256(config_bytes).hexdigest()}.json"
+    manifest = [{"Config": config_name, "RepoTags": [tag], "Layers": ["layer.tar"]}]
+    with tempfile.TemporaryDirectory(dir=builder.home) as scratch:
+        archive = Path(scratch) / "image.tar"
+        with tarfile.open(archive, "w") as out:
+            out.add(tar, arcname="layer.tar")
+            for name, data in (
+                (config_name, config_bytes),
+                ("manifest.json", json.dumps(manifest).encode()),
+            ):
+                info = tarfile.TarInfo(name)
+                info.size = len(data)
+                out.addfile(info, io.BytesIO(data))
+        builder.load(archive)

@@ -43,6 +43,9 @@ DOCKER = Path("/usr/bin/docker")
 #: run on 127.0.0.1 (push, pull into another daemon, `--cache-from`).
 APT_PACKAGES = ("docker.io", "debootstrap", "docker-registry")
 
+#: `platform.machine()` -> Debian's name of the architecture.
+DEBIAN_ARCH = {"x86_64": "amd64", "aarch64": "arm64"}
+
 #: What the wheelhouse holds besides lockstrip's own dependencies.
 EXTRA_WHEELS = ("hatchling", "editables")
 
@@ -56,8 +59,9 @@ def cache_dir() -> Path:
     return Path(base) / "lockstrip-e2e"
 
 
-def rootfs_tar() -> Path:
-    return cache_dir() / f"rootfs-{SUITE}-{platform.machine()}.tar"
+def rootfs_tar(machine: str | None = None) -> Path:
+    """The root file system of `machine` (this one by default), as `platform.machine()` names it."""
+    return cache_dir() / f"rootfs-{SUITE}-{machine or platform.machine()}.tar"
 
 
 def wheelhouse() -> Path:
@@ -108,11 +112,15 @@ def _install_tools() -> None:
     )
 
 
-def _make_rootfs() -> None:
-    """debootstrap a minimal Debian with Python and pip, shaped like the official image."""
-    target = rootfs_tar()
+def _make_rootfs(machine: str | None = None) -> None:
+    """debootstrap a minimal Debian with Python and pip, shaped like the official image.
+
+    For another machine, debootstrap runs the second stage's programs through the emulator
+    registered with binfmt_misc, so that must be in place first."""
+    target = rootfs_tar(machine)
     if target.is_file():
         return
+    arch = [] if machine is None else [f"--arch={DEBIAN_ARCH[machine]}"]
     target.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=target.parent, prefix=".rootfs.") as scratch:
         root = Path(scratch) / "rootfs"
@@ -120,7 +128,7 @@ def _make_rootfs() -> None:
         with log.open("w") as handle:
             done = subprocess.run(
                 [
-                    *("debootstrap", "--variant=minbase", "--include=python3,python3-pip"),
+                    *("debootstrap", *arch, "--variant=minbase", "--include=python3,python3-pip"),
                     *(SUITE, str(root), MIRROR),
                 ],
                 stdout=handle,
@@ -199,6 +207,134 @@ def _lockstrip_dependencies() -> list[str]:
     return dependencies
 
 
+# --- a second platform, under emulation ------------------------------------------------------
+
+#: The machine whose images the two-platform test builds besides this one's.
+OTHER_MACHINE = {"x86_64": "aarch64", "aarch64": "x86_64"}.get(platform.machine(), "")
+
+#: Small packages with compiled wheels for both machines, so the two platforms' download steps
+#: fetch different files: a dependency of every platform, one for aarch64 only, one for
+#: x86_64 only (platform_machine markers in the test project).
+PLATFORM_PACKAGES = ("markupsafe==3.0.2", "ujson==5.10.0", "crc32c==2.7.1")
+
+#: qemu's user-mode emulators, and binfmt-support to register them with the kernel.
+EMULATION_PACKAGES = ("qemu-user-static", "binfmt-support")
+
+_BINFMT = Path("/proc/sys/fs/binfmt_misc")
+
+
+def emulation_missing() -> str | None:
+    """Why the other machine's programs cannot run here, or None when they can.
+
+    The registration must carry the F flag (the kernel opens the emulator once, at
+    registration), or containers, which do not see the host's emulator, cannot use it."""
+    if not OTHER_MACHINE:
+        return f"no second platform is known for {platform.machine()}"
+    entry = _BINFMT / f"qemu-{OTHER_MACHINE}"
+    if not entry.is_file():
+        return f"{entry} is not registered (qemu-user-static, binfmt-support)"
+    lines = entry.read_text().splitlines()
+    if "enabled" not in lines:
+        return f"{entry} is registered but disabled"
+    flags = next((line.split(":", 1)[1] for line in lines if line.startswith("flags:")), "")
+    if "F" not in flags:
+        return f"{entry} lacks the F flag, so containers cannot reach the emulator"
+    return None
+
+
+def uv_wheel(machine: str) -> Path | None:
+    """The uv wheel of `machine` in the platform wheelhouse, for that platform's uv image."""
+    found = sorted(platform_wheelhouse().glob(f"uv-{_uv_pin()}-*{machine}*.whl"))
+    return found[0] if found else None
+
+
+def platform_wheelhouse() -> Path:
+    return cache_dir() / "platform-wheels"
+
+
+def platforms_not_provisioned() -> str | None:
+    """What the two-platform test lacks, or None when everything is in place."""
+    why = emulation_missing()
+    if why:
+        return why
+    missing = [str(p) for p in (rootfs_tar(OTHER_MACHINE),) if not p.is_file()]
+    if not _platform_wheels_current():
+        missing.append(f"{platform_wheelhouse()} (for {', '.join(PLATFORM_PACKAGES)})")
+    return ", ".join(missing) or None
+
+
+def _uv_pin() -> str:
+    """The uv of the test extra: the images run the uv the host's `uv lock` ran."""
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover
+        import tomli as tomllib
+    with (REPO / "pyproject.toml").open("rb") as handle:
+        extras: dict[str, list[str]] = tomllib.load(handle)["project"]["optional-dependencies"]
+    pins = [r.split("==")[1] for r in extras["test"] if r.replace(" ", "").startswith("uv==")]
+    return pins[0]
+
+
+def _register_emulation() -> None:
+    """Install and register the emulator; failures are left for emulation_missing() to
+    explain, since the rest of the suite does not need it."""
+    if emulation_missing() is None:
+        return
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    steps = []
+    if not shutil.which(f"qemu-{OTHER_MACHINE}-static") and shutil.which("apt-get"):
+        steps += [
+            ["apt-get", "update", "-qq"],
+            ["apt-get", "install", "-y", "-qq", "--no-install-recommends", *EMULATION_PACKAGES],
+        ]
+    if not (_BINFMT / "register").exists():
+        # Containers often start without binfmt_misc mounted; mounting it needs root only.
+        steps.append(["mount", "-t", "binfmt_misc", "binfmt_misc", str(_BINFMT)])
+    steps.append(["update-binfmts", "--enable", f"qemu-{OTHER_MACHINE}"])
+    for step in steps:
+        try:
+            subprocess.run(step, env=env, stdout=subprocess.DEVNULL, check=False)
+        except OSError as error:  # a program missing: say so, and carry on
+            _log(f"{step[0]}: {error}")
+
+
+def _platform_wheels_stamp() -> str:
+    return " ".join((*PLATFORM_PACKAGES, f"uv=={_uv_pin()}", PYTHON, OTHER_MACHINE))
+
+
+def _platform_wheels_current() -> bool:
+    stamp = platform_wheelhouse() / ".stamp"
+    return stamp.is_file() and stamp.read_text() == _platform_wheels_stamp()
+
+
+def _download_platform_wheels() -> None:
+    """Both machines' wheels of PLATFORM_PACKAGES, and uv's wheel for the other machine
+    (this machine's uv image takes the test environment's binary)."""
+    if _platform_wheels_current():
+        return
+    folder = platform_wheelhouse()
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    for machine in (platform.machine(), OTHER_MACHINE):
+        target = ["--python-version", PYTHON, "--implementation", "cp", "--only-binary", ":all:"]
+        target += ["--platform", f"manylinux2014_{machine}", "--no-deps"]
+        wanted = [*PLATFORM_PACKAGES, *([f"uv=={_uv_pin()}"] if machine == OTHER_MACHINE else [])]
+        subprocess.run([*_pip(), "download", "-q", "-d", str(folder), *target, *wanted], check=True)
+    (folder / ".stamp").write_text(_platform_wheels_stamp())
+
+
+def _provision_other_platform() -> None:
+    """The two-platform test's needs; where emulation cannot be registered, say why and go on
+    (that test then skips with the same reason, the rest of the suite runs)."""
+    _register_emulation()
+    why = emulation_missing()
+    if why:
+        _log(f"no second platform ({why}); the two-platform test will be skipped")
+        return
+    _make_rootfs(OTHER_MACHINE)
+    _download_platform_wheels()
+
+
 def main() -> int:
     why = unavailable()
     if why:
@@ -208,6 +344,7 @@ def main() -> int:
         (f"apt: {', '.join(APT_PACKAGES)}", _install_tools),
         (f"Debian {SUITE} root file system", _make_rootfs),
         ("wheels", _download_wheels),
+        (f"second platform: {OTHER_MACHINE or 'none'}", _provision_other_platform),
     ):
         start = time.monotonic()
         action()
