@@ -68,9 +68,11 @@ def _scoped(project: Project, view: dict[str, Any], scope: Scope, target: Target
 
     selection = select(project, scope, target.environment() if target else None)
     lock = restrict(view["lock"], project, selection, target, keep_locals=False)
+    # Not the target's name: a key of the download set, equal where two targets take the
+    # same files (tests/test_platform_digest.py asks uv which files each one takes).
     header = {
         "scope": scope.describe(),
-        "target": target.describe() if target else None,
+        "targeted": target is not None,
         "requires-python": lock.get("requires-python"),
         "settings": view["pyproject"],
     }
