@@ -15,14 +15,20 @@ Measured, as whole processes, median of `--runs` runs (each into an empty folder
 * `pip download --no-deps --require-hashes -r requirements.txt --index-url LOCAL` with pip's
   configuration and cache switched off: requests and wall time.
 
+With `--baseline DIR` (a folder holding another version's `lockstrip` package, e.g.
+`git archive main lockstrip | tar -x -C DIR`), each run also fetches with that version into
+its own empty folder, the two in alternating order, and the section gives both medians and
+the paired difference per run: the measure of a change to the transport, on the same plan,
+index and machine load.
+
 Targets, printed as PASS/FAIL: lockstrip makes exactly one request per file, and takes at
 most half of pip's wall time. On 127.0.0.1 a connection costs nearly nothing, so this
 measures the requests and the work per file; over the internet, with TLS, the connection
 reuse matters more (DESIGN.md: 0.96 s against 14.6 s for 134 wheels from PyPI).
 
-Usage: `python bench/fetch_bench.py [--runs N] [--write]`; `--write` replaces the part of
-BENCHMARKS.md between `<!-- fetch:start -->` and `<!-- fetch:end -->` (appends it when
-absent), otherwise the section goes to stdout.
+Usage: `python bench/fetch_bench.py [--runs N] [--baseline DIR] [--write]`; `--write`
+replaces the part of BENCHMARKS.md between `<!-- fetch:start -->` and `<!-- fetch:end -->`
+(appends it when absent), otherwise the section goes to stdout.
 """
 
 from __future__ import annotations
@@ -200,28 +206,38 @@ def make_project(folder: Path, wheels: Sequence[Path], index: Index) -> Path:
     return project
 
 
-def timed(argv: Sequence[str], index: Index, cwd: Path | None = None) -> tuple[float, int]:
+def timed(
+    argv: Sequence[str], index: Index, cwd: Path | None = None, **env: str
+) -> tuple[float, int]:
     index.take()
     started = time.perf_counter()
-    subprocess.run(argv, cwd=cwd, env=clean_env(), check=True, capture_output=True)
+    subprocess.run(argv, cwd=cwd, env=clean_env(**env), check=True, capture_output=True)
     return time.perf_counter() - started, index.take()
 
 
-def measure(project: Path, folder: Path, index: Index, runs: int) -> dict[str, tuple[float, int]]:
+Rows = dict[str, list[tuple[float, int]]]
+
+
+def measure(project: Path, folder: Path, index: Index, runs: int, baseline: Path | None) -> Rows:
     lockstrip = [sys.executable, "-m", "lockstrip"]
     deps = folder / "deps"
     export = [*lockstrip, "export", str(project), "-q", "--out", str(deps), "--requirements"]
     subprocess.run(export, check=True)
-    rows: dict[str, list[tuple[float, int]]] = {"fetch": [], "again": [], "pip": []}
+    rows: Rows = {"fetch": [], "again": [], "pip": [], "baseline": []}
     for run in range(runs):
         log(f"run {run + 1}/{runs}")
         dest = folder / f"fetch-{run}"
-        rows["fetch"].append(
-            timed([*lockstrip, "fetch", str(project), "-q", "--dest", str(dest)], index)
-        )
-        rows["again"].append(
-            timed([*lockstrip, "fetch", str(project), "-q", "--dest", str(dest)], index)
-        )
+        fetch = [*lockstrip, "fetch", str(project), "-q", "--dest"]
+        # -m puts the working folder first on sys.path: run where no lockstrip/ is, so that
+        # PYTHONPATH decides which version runs. Alternate the order of the pair: neither
+        # version always runs on the warmer machine.
+        versions: list[tuple[str, dict[str, str]]] = [("fetch", {})]
+        if baseline is not None:
+            versions.append(("baseline", {"PYTHONPATH": str(baseline)}))
+        for key, env in versions[:: -1 if run % 2 else 1]:
+            target = folder / f"{key}-{run}"
+            rows[key].append(timed([*fetch, str(target)], index, folder, **env))
+        rows["again"].append(timed([*fetch, str(dest)], index, folder))
         pip = [sys.executable, "-m", "pip", "download", "-q", "--no-deps", "--require-hashes"]
         pip += [
             "--no-cache-dir",
@@ -231,13 +247,36 @@ def measure(project: Path, folder: Path, index: Index, runs: int) -> dict[str, t
         ]
         pip += ["-r", str(deps / "requirements.txt"), "-d", str(folder / f"pip-{run}")]
         rows["pip"].append(timed(pip, index))
+    return rows
+
+
+def medians(rows: Rows) -> dict[str, tuple[float, int]]:
     return {
         key: (statistics.median(t for t, _ in values), int(statistics.median(n for _, n in values)))
         for key, values in rows.items()
+        if values
     }
 
 
-def section(results: dict[str, tuple[float, int]], wheels: Sequence[Path], runs: int) -> str:
+def paired(rows: Rows) -> list[str]:
+    """The baseline's lines: its row, and the per-run difference with this version."""
+    if not rows["baseline"]:
+        return []
+    base = medians(rows)["baseline"]
+    differences = sorted(
+        t - b for (t, _), (b, _) in zip(rows["fetch"], rows["baseline"], strict=True)
+    )
+    return [
+        f"| `lockstrip fetch` (8 jobs), baseline | {base[1]} | {base[0]:.2f} s |",
+        "",
+        f"Paired by run, this version minus the baseline: median "
+        f"{statistics.median(differences):+.3f} s, from {differences[0]:+.3f} to "
+        f"{differences[-1]:+.3f} s over {len(differences)} runs.",
+    ]
+
+
+def section(rows: Rows, wheels: Sequence[Path], runs: int) -> str:
+    results = medians(rows)
     files = len(wheels)
     size = sum(w.stat().st_size for w in wheels) / 1e6
     fetch, again, pip = results["fetch"], results["again"], results["pip"]
@@ -261,6 +300,7 @@ def section(results: dict[str, tuple[float, int]], wheels: Sequence[Path], runs:
         f"| `lockstrip fetch` (8 jobs) | {fetch[1]} | {fetch[0]:.2f} s |",
         f"| `lockstrip fetch` again (all present) | {again[1]} | {again[0]:.2f} s |",
         f"| `pip download --no-deps --require-hashes` | {pip[1]} | {pip[0]:.2f} s |",
+        *paired(rows),
         "",
         f"- {'PASS' if fetch[1] == files else 'FAIL'}: `lockstrip fetch` makes {fetch[1]} "
         f"requests for {files} files (target: one per file, no index page)",
@@ -287,6 +327,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5, help="runs per command (default: 5)")
     parser.add_argument("--write", action="store_true", help="update BENCHMARKS.md")
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        help="a folder holding another version's lockstrip package, to compare with",
+    )
     args = parser.parse_args()
     wheels = provision()
     index = Index(wheels)
@@ -294,9 +339,9 @@ def main() -> None:
         folder = Path(scratch)
         log(f"locking {len(wheels)} wheels with uv against {index.url}")
         project = make_project(folder, wheels, index)
-        results = measure(project, folder, index, max(3, args.runs))
+        rows = measure(project, folder, index, max(3, args.runs), args.baseline)
     index.server.shutdown()
-    text = section(results, wheels, max(3, args.runs))
+    text = section(rows, wheels, max(3, args.runs))
     if args.write:
         write_section(text)
         log(f"wrote the fetch section of {REPORT}")
