@@ -672,8 +672,6 @@ class _Fetcher:
             )
         except MaxRetryError as error:
             raise _Fail(_failure_text(error.reason, attempt[0].tally)) from None
-        except _Stop:
-            raise
         except (OSError, HTTPError) as error:  # not retried: urllib3 gives it back as is
             raise _Fail(_failure_text(error, attempt[0].tally)) from None
         if isinstance(response.retries, _Attempts):
