@@ -24,12 +24,14 @@ import hashlib
 import netrc
 import os
 import re
+import socket
 import ssl
 import sys
 import tempfile
 import threading
 import time
 import urllib.request
+import weakref
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -37,7 +39,15 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, NamedTuple, Protocol
 from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
 
-from urllib3 import PoolManager, ProxyManager, Timeout, make_headers
+from urllib3 import (
+    HTTPConnectionPool,
+    HTTPSConnectionPool,
+    PoolManager,
+    ProxyManager,
+    Timeout,
+    make_headers,
+)
+from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.exceptions import (
     ConnectTimeoutError,
     HTTPError,
@@ -393,17 +403,52 @@ class _Connections:
     through a proxy with CONNECT and forwards HTTP to it. It does not read the environment,
     so the proxies and `NO_PROXY` are read here, as pip and uv read them. The context is
     built once, on the first HTTPS request: building one costs ~33 ms of CPU.
+
+    Every connection the pools open is known here (their connection class reports it), so
+    that an interrupt can shut down the socket a worker waits on, for headers or a body.
     """
 
-    def __init__(self, jobs: int, timeout: float, environ: Mapping[str, str]) -> None:
+    def __init__(
+        self, jobs: int, timeout: float, environ: Mapping[str, str], stop: threading.Event
+    ) -> None:
         self._jobs = jobs
         self._timeout = Timeout(connect=timeout, read=timeout)
         self._environ = environ
+        self._stop = stop
         self._proxies = urllib.request.getproxies()
         self._lock = threading.Lock()
         self._context: ssl.SSLContext | None = None
         self._managers: dict[tuple[str, str | None], PoolManager] = {}
-        self._live: set[BaseHTTPResponse] = set()
+        self._live: weakref.WeakSet[HTTPConnection] = weakref.WeakSet()
+        self._pools = self._pool_classes()
+
+    def _pool_classes(self) -> dict[str, type[HTTPConnectionPool]]:
+        """urllib3's pools, whose connections report here once connected."""
+        connected = self._connected
+
+        class Plain(HTTPConnection):
+            def connect(self) -> None:
+                super().connect()
+                connected(self)
+
+        class Secure(HTTPSConnection):
+            def connect(self) -> None:
+                super().connect()
+                connected(self)
+
+        class PlainPool(HTTPConnectionPool):
+            ConnectionCls = Plain
+
+        class SecurePool(HTTPSConnectionPool):
+            ConnectionCls = Secure
+
+        return {"http": PlainPool, "https": SecurePool}
+
+    def _connected(self, connection: HTTPConnection) -> None:
+        with self._lock:
+            self._live.add(connection)
+        if self._stop.is_set():  # connected after the interrupt shut the others down
+            _shut(connection)
 
     def manager(self, url: str) -> PoolManager:
         scheme, host, _ = _realm(url)
@@ -422,23 +467,19 @@ class _Connections:
             if self._context is None:
                 self._context = _ssl_context(self._environ)
             options["ssl_context"] = self._context
+        manager: PoolManager
         if proxy is None:
-            return PoolManager(**options)
-        parts = urlsplit(proxy)
-        if parts.scheme not in ("http", "https"):
-            raise _Fail(f"unsupported proxy scheme {parts.scheme!r} (http and https are)")
-        if parts.username is not None:
-            pair = f"{unquote(parts.username)}:{unquote(parts.password or '')}"
-            options["proxy_headers"] = make_headers(proxy_basic_auth=pair)
-        return ProxyManager(_bare(proxy), **options)
-
-    def opened(self, response: BaseHTTPResponse) -> None:
-        with self._lock:
-            self._live.add(response)
-
-    def closed(self, response: BaseHTTPResponse) -> None:
-        with self._lock:
-            self._live.discard(response)
+            manager = PoolManager(**options)
+        else:
+            parts = urlsplit(proxy)
+            if parts.scheme not in ("http", "https"):
+                raise _Fail(f"unsupported proxy scheme {parts.scheme!r} (http and https are)")
+            if parts.username is not None:
+                pair = f"{unquote(parts.username)}:{unquote(parts.password or '')}"
+                options["proxy_headers"] = make_headers(proxy_basic_auth=pair)
+            manager = ProxyManager(_bare(proxy), **options)
+        manager.pool_classes_by_scheme = self._pools
+        return manager
 
     def close(self) -> None:
         with self._lock:
@@ -446,14 +487,20 @@ class _Connections:
                 manager.clear()
 
     def interrupt(self) -> None:
-        """Wake the workers reading a body: an interrupt does not wait for the timeout.
+        """Wake the workers waiting on a socket: an interrupt does not wait for the timeout.
 
-        Called after the fetcher's `stop` is set; a worker checks `stop` once its response
-        has arrived, so a response opened after this call is not read either."""
+        Called after the fetcher's `stop` is set; a connection made after this call is shut
+        down as it connects (`_connected`)."""
         with self._lock:
-            for response in self._live:
-                with contextlib.suppress(Exception):  # released or closed meanwhile
-                    response.shutdown()
+            live = list(self._live)
+        for connection in live:
+            _shut(connection)
+
+
+def _shut(connection: HTTPConnection) -> None:
+    if connection.sock is not None:
+        with contextlib.suppress(OSError):  # already closed
+            connection.sock.shutdown(socket.SHUT_RDWR)
 
 
 # --- one download --------------------------------------------------------------------------
@@ -517,8 +564,8 @@ class _Fetcher:
         self.progress = progress
         self.retries = retries
         self.backoff = backoff
-        self.connections = _Connections(jobs, timeout, os.environ)
         self.stop = threading.Event()
+        self.connections = _Connections(jobs, timeout, os.environ, self.stop)
         self.requests = 0
         self._count_lock = threading.Lock()
         self._mode = 0o666 & ~_umask()
@@ -643,16 +690,13 @@ class _Fetcher:
                 response.drain_conn()
                 response.release_conn()
                 raise _status_error(response, attempt[0].tally)
-            self.connections.opened(response)
             try:
-                if self.stop.is_set():  # opened after the interrupt shut the others
+                if self.stop.is_set():  # the interrupt came while the headers did
                     raise _Stop
                 yield response
             except BaseException:
                 response.close()  # the body was not read to its end: not reused
                 raise
-            finally:
-                self.connections.closed(response)
             response.release_conn()
             return
         raise _Fail(f"more than {_REDIRECTS} redirects")

@@ -189,6 +189,7 @@ class Index:
         self.auth: str | None = None  # the Authorization header /files/ demands
         self.authorizations: list[str] = []
         self.stall: set[str] = set()  # paths whose body stops halfway until `release`
+        self.hold: set[str] = set()  # paths answered with nothing at all until `release`
         self.status = 500  # what `fail` answers
         self.times: list[tuple[str, float]] = []  # (path, when) of every GET
         self.redirect: dict[str, str] = {}  # path -> Location of a 302
@@ -241,6 +242,9 @@ class Index:
             _send(handler, 404, b"not found")
         elif failing:
             _send(handler, self.status, b"try again")
+        elif path in self.hold:
+            self.release.wait(120)
+            handler.close_connection = True
         elif path in self.stall:
             handler.send_response(200)
             handler.send_header("Content-Length", str(len(body)))
@@ -660,11 +664,13 @@ def test_a_rerun_completes_what_a_cut_run_left(world: World, tmp_path: Path) -> 
     assert fetched(dest) == COMMON | {BETA_LINUX[7:]}
 
 
+@pytest.mark.parametrize("where", ["body", "headers"])
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["INT", "TERM"])
 def test_an_interrupted_fetch_leaves_no_partial_file(
-    signum: int, world: World, tmp_path: Path
+    signum: int, where: str, world: World, tmp_path: Path
 ) -> None:
-    world.server.stall.add(BETA_LINUX)
+    """Interrupted while the server sends half a file, or nothing yet: it stops at once."""
+    (world.server.stall if where == "body" else world.server.hold).add(BETA_LINUX)
     dest = tmp_path / "wheels"
     env = {k: v for k, v in os.environ.items() if "proxy" not in k.lower()}
     process = subprocess.Popen(
@@ -675,11 +681,16 @@ def test_an_interrupted_fetch_leaves_no_partial_file(
         text=True,
     )
     try:
-        # the stalled download has its partial file: interrupt it there
-        while process.poll() is None and not (dest.is_dir() and any(dest.glob("*.part"))):
+        # the stalled download has its partial file and the server its request: interrupt
+        while process.poll() is None and not (
+            dest.is_dir() and any(dest.glob("*.part")) and world.server.counts[BETA_LINUX]
+        ):
             time.sleep(0.001)
+        time.sleep(0.2)  # the request is sent: the worker waits on its socket
         process.send_signal(signum)
+        interrupted = time.monotonic()
         _, err = process.communicate(timeout=60)
+        assert time.monotonic() - interrupted < 10  # not the 30 s read timeout
     finally:
         world.server.release.set()
         process.kill()
