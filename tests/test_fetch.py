@@ -890,6 +890,19 @@ def test_https_through_a_connect_tunnel(
         proxy.server.shutdown()
 
 
+def test_an_unreadable_certificate_bundle_is_bad_input(
+    world: World, tls: tuple[int, Path], tmp_path: Path
+) -> None:
+    project = _over_https(world, tmp_path, tls[0])
+    bundle = tmp_path / "bundle.pem"
+    bundle.write_text("not a certificate")
+    env = {"SSL_CERT_FILE": str(bundle)}
+    result = lockstrip("fetch", project, "--dest", tmp_path / "w", *LINUX_312, env=env)
+    assert result.returncode == 2, result.stderr
+    assert f"{bundle}: cannot load" in result.stderr
+    assert world.server.counts == Counter()
+
+
 def test_uv_native_tls_uses_the_system_store_unless_a_bundle_is_named(tmp_path: Path) -> None:
     truststore = pytest.importorskip("truststore")
     from lockstrip.fetch import _ssl_context
