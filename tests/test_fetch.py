@@ -324,12 +324,14 @@ class Proxy:
         self.count = 0
         self.tunnels = 0
         self.authorizations: list[str | None] = []
+        self.lines: list[str] = []  # the request lines' targets
         self.lock = threading.Lock()
         self.server, self.port = _serve(self.forward)
 
     def forward(self, handler: BaseHTTPRequestHandler) -> None:
         with self.lock:
             self.authorizations.append(handler.headers.get("Proxy-Authorization"))
+            self.lines.append(handler.path)
         if handler.command == "CONNECT":
             self.tunnel(handler)
             return
@@ -777,6 +779,28 @@ def test_http_proxy_is_honoured(world: World, tmp_path: Path) -> None:
         assert proxy.count == len(COMMON) + 1  # NO_PROXY: straight to the index
     finally:
         proxy.server.shutdown()
+
+
+def test_url_credentials_go_through_an_http_proxy_in_a_header_only(
+    world: World, tmp_path: Path
+) -> None:
+    project = tmp_path / "project"
+    shutil.copytree(world.project, project, ignore=shutil.ignore_patterns(".venv"))
+    lock = project / "uv.lock"
+    url = world.server.url
+    lock.write_text(lock.read_text().replace(url, url.replace("//", "//reader:proxied-pa55@")))
+    world.server.auth = _basic("reader", "proxied-pa55")
+    proxy = Proxy()
+    try:
+        via = {"HTTP_PROXY": f"http://127.0.0.1:{proxy.port}", "NO_PROXY": ""}
+        result = lockstrip("fetch", project, "--dest", tmp_path / "w", *LINUX_312, env=via)
+    finally:
+        proxy.server.shutdown()
+    assert result.returncode == 0, result.stderr
+    assert proxy.count == len(COMMON) + 1
+    assert all(line.startswith(f"{url}/files/") for line in proxy.lines)  # no userinfo
+    assert set(world.server.authorizations) == {_basic("reader", "proxied-pa55")}
+    _no_secret_anywhere("proxied-pa55", result, tmp_path / "w")
 
 
 def test_connections_are_kept_alive(world: World, tmp_path: Path) -> None:
