@@ -9,11 +9,10 @@ partial or unverified file under an artifact's name, and a rerun fetches only wh
 Speed comes from the connections, not from the threads. Measured on 134 wheels from PyPI
 (DESIGN.md): threads that each call `urlopen` took 13.6 s, because every request builds a new
 TLS context (~33 ms of CPU) and a new connection; the same threads sharing one SSLContext and
-keeping one connection per host open took 0.96 s. So each worker keeps its own
-`http.client` connection per host, and they all share one SSLContext.
-
-Only the standard library talks HTTP: lockstrip runs in build stages and hooks, where every
-dependency is a download and an import.
+keeping their connections open took 0.96 s. urllib3 (what pip vendors) does that pooling,
+the proxies' CONNECT tunnels and the retries; lockstrip keeps what is its own: the plan, the
+hash check while streaming, the credentials by index and realm, the request count. urllib3
+is imported by this module only, so never on the digest path (docs/dependencies.md).
 """
 
 from __future__ import annotations
@@ -22,7 +21,6 @@ import base64
 import contextlib
 import filecmp
 import hashlib
-import http.client
 import netrc
 import os
 import re
@@ -33,6 +31,7 @@ import tempfile
 import threading
 import time
 import urllib.request
+import weakref
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -40,11 +39,39 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, NamedTuple, Protocol
 from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
 
+from urllib3 import (
+    HTTPConnectionPool,
+    HTTPSConnectionPool,
+    PoolManager,
+    ProxyManager,
+    Timeout,
+    make_headers,
+)
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.exceptions import (
+    ConnectTimeoutError,
+    HTTPError,
+    MaxRetryError,
+    NewConnectionError,
+    ProtocolError,
+    ProxyError,
+    ReadTimeoutError,
+    ResponseError,
+    SSLError,
+)
+from urllib3.util import Retry
+
 from lockstrip import __version__
 from lockstrip.errors import InputError, OutputError
 from lockstrip.files import forget_temporary, track_temporary
 
 if TYPE_CHECKING:
+    from types import TracebackType
+
+    from typing_extensions import Self
+    from urllib3 import BaseHTTPResponse
+    from urllib3.connectionpool import ConnectionPool
+
     from lockstrip.lockfile import Package
     from lockstrip.project import Project
     from lockstrip.scope import Scope
@@ -77,6 +104,8 @@ _REDIRECTS = 5
 _RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 #: What a file in a wheelhouse may be called: a wheel's or an sdist's name, no path.
 _SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+!~-]*")
+#: How urllib3 names a connection in its messages: "HTTPConnection(host=..., port=...): ".
+_POOL_NAME = re.compile(r"[A-Za-z]*\(host=[^)]*\): ")
 
 
 # --- what to fetch -------------------------------------------------------------------------
@@ -294,124 +323,195 @@ def _read_netrc(env: Mapping[str, str]) -> netrc.netrc | None:
 # --- connections ---------------------------------------------------------------------------
 
 
-class _Route(NamedTuple):
-    """Where a request goes: the origin, and the proxy in between (if any)."""
-
-    scheme: str
-    host: str
-    port: int
-    proxy: tuple[str, int, str | None] | None  # host, port, Proxy-Authorization
+def _bare(url: str) -> str:
+    """The URL without userinfo: credentials travel in a header, never in a request line."""
+    parts = urlsplit(url)
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit((parts.scheme, host, parts.path or "/", parts.query, ""))
 
 
-def _proxy_for(scheme: str, host: str, proxies: Mapping[str, str]) -> tuple[str, int, str | None]:
-    """The proxy of HTTP(S)_PROXY for this origin; `NO_PROXY` is checked by the caller."""
-    parts = urlsplit(proxies[scheme] if "://" in proxies[scheme] else f"http://{proxies[scheme]}")
-    auth = None
-    if parts.username is not None:
-        pair = f"{unquote(parts.username)}:{unquote(parts.password or '')}"
-        auth = "Basic " + base64.b64encode(pair.encode()).decode("ascii")
-    return parts.hostname or "", parts.port or 80, auth  # urllib's default, too
+def _truthy(value: str | None) -> bool:
+    return (value or "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _ssl_context(environ: Mapping[str, str]) -> ssl.SSLContext:
+    """The certificates to trust, by uv's rules: SSL_CERT_FILE (SSL_CERT_DIR) when set; the
+    operating system's store through truststore when UV_NATIVE_TLS is set; else Python's."""
+    cafile = environ.get("SSL_CERT_FILE") or None
+    capath = environ.get("SSL_CERT_DIR") or None
+    try:
+        if cafile is None and capath is None and _truthy(environ.get("UV_NATIVE_TLS")):
+            import truststore  # ~13 ms: only for those who ask for the system's store
+
+            return truststore.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        return ssl.create_default_context(cafile=cafile, capath=capath)
+    except (OSError, ssl.SSLError) as error:
+        raise InputError(cafile or capath or "SSL_CERT_FILE", f"cannot load: {error}") from None
+
+
+class _Tally:
+    """Requests and failed attempts of one artifact; the requests add up to the run's count."""
+
+    def __init__(self, count: Callable[[], None], stop: threading.Event, backoff: float) -> None:
+        self.count = count
+        self.stop = stop
+        self.backoff = backoff
+        self.failures = 0
+
+
+class _Attempts(Retry):
+    """urllib3's retry budget for one artifact, which also counts and waits lockstrip's way.
+
+    One budget covers what urllib3 retries (connection errors, timeouts, 429 and 5xx before
+    a body) and what only lockstrip sees (a body cut short), so `--retries` means what it
+    says. Every failed attempt goes through `increment`: urllib3's own calls pass `_pool`
+    and are followed by another request, which is counted here. `sleep` waits `backoff`,
+    then twice as long each time, and wakes at once when the run is interrupted.
+    """
+
+    def __init__(self, *args: Any, tally: _Tally, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.tally = tally
+
+    def new(self, **kw: Any) -> Self:
+        return super().new(tally=self.tally, **kw)
+
+    def increment(
+        self,
+        method: str | None = None,
+        url: str | None = None,
+        response: BaseHTTPResponse | None = None,
+        error: Exception | None = None,
+        _pool: ConnectionPool | None = None,
+        _stacktrace: TracebackType | None = None,
+    ) -> Self:
+        self.tally.failures += 1
+        retry = super().increment(method, url, response, error, _pool, _stacktrace)
+        if _pool is not None:
+            self.tally.count()
+        return retry
+
+    def sleep(self, response: BaseHTTPResponse | None = None) -> None:
+        if self.tally.stop.wait(self.tally.backoff * 2 ** (len(self.history) - 1)):
+            raise _Stop
 
 
 class _Connections:
-    """Keep-alive connections per worker thread and route, over one shared SSLContext.
+    """urllib3 pool managers: one for direct requests, one per proxy, over one SSLContext.
 
-    One connection object serves one request at a time, so each thread keeps its own;
-    reusing it saves the TCP and TLS handshakes that dominate small downloads.
+    urllib3 keeps the connections alive (`maxsize` per host: one per worker), tunnels HTTPS
+    through a proxy with CONNECT and forwards HTTP to it. It does not read the environment,
+    so the proxies and `NO_PROXY` are read here, as pip and uv read them. The context is
+    built once, on the first HTTPS request: building one costs ~33 ms of CPU.
+
+    Every connection the pools open is known here (their connection class reports it), so
+    that an interrupt can shut down the socket a worker waits on, for headers or a body.
     """
 
-    def __init__(self, timeout: float) -> None:
-        self._timeout = timeout
-        self._local = threading.local()
-        self._all: list[http.client.HTTPConnection] = []
+    def __init__(
+        self, jobs: int, timeout: float, environ: Mapping[str, str], stop: threading.Event
+    ) -> None:
+        self._jobs = jobs
+        self._timeout = Timeout(connect=timeout, read=timeout)
+        self._environ = environ
+        self._stop = stop
+        self._proxies = urllib.request.getproxies()
         self._lock = threading.Lock()
         self._context: ssl.SSLContext | None = None
-        self._proxies = urllib.request.getproxies()
+        self._managers: dict[tuple[str, str | None], PoolManager] = {}
+        self._live: weakref.WeakSet[HTTPConnection] = weakref.WeakSet()
+        self._pools = self._pool_classes()
 
-    def context(self) -> ssl.SSLContext:
-        """One context for every TLS connection: building one costs ~33 ms of CPU."""
+    def _pool_classes(self) -> dict[str, type[HTTPConnectionPool]]:
+        """urllib3's pools, whose connections report here once connected."""
+        connected = self._connected
+
+        class Plain(HTTPConnection):
+            def connect(self) -> None:
+                super().connect()
+                connected(self)
+
+        class Secure(HTTPSConnection):
+            def connect(self) -> None:
+                super().connect()
+                connected(self)
+
+        class PlainPool(HTTPConnectionPool):
+            ConnectionCls = Plain
+
+        class SecurePool(HTTPSConnectionPool):
+            ConnectionCls = Secure
+
+        return {"http": PlainPool, "https": SecurePool}
+
+    def _connected(self, connection: HTTPConnection) -> None:
         with self._lock:
-            if self._context is None:
-                self._context = _ssl_context()
-            return self._context
+            self._live.add(connection)
+        if self._stop.is_set():  # connected after the interrupt shut the others down
+            _shut(connection)
 
-    def route(self, url: str) -> _Route:
-        scheme, host, port = _realm(url)
+    def manager(self, url: str) -> PoolManager:
+        scheme, host, _ = _realm(url)
         proxy = None
         if scheme in self._proxies and not urllib.request.proxy_bypass(host):
-            proxy = _proxy_for(scheme, host, self._proxies)
-        return _Route(scheme, host, port, proxy)
-
-    def get(self, route: _Route) -> tuple[http.client.HTTPConnection, bool]:
-        """This thread's connection for `route`, and whether it was used before."""
-        pool: dict[_Route, http.client.HTTPConnection] = self._local.__dict__.setdefault("pool", {})
-        if route in pool:
-            return pool[route], True
-        connection = self._open(route)
-        pool[route] = connection
+            proxy = self._proxies[scheme]
+            proxy = proxy if "://" in proxy else f"http://{proxy}"
         with self._lock:
-            self._all.append(connection)
-        return connection, False
+            if (scheme, proxy) not in self._managers:
+                self._managers[scheme, proxy] = self._new(scheme, proxy)
+            return self._managers[scheme, proxy]
 
-    def discard(self, route: _Route) -> None:
-        """Drop a connection in an unknown state (an error, an unread body)."""
-        pool: dict[_Route, http.client.HTTPConnection] = self._local.__dict__.get("pool", {})
-        connection = pool.pop(route, None)
-        if connection is not None:
-            connection.close()
+    def _new(self, scheme: str, proxy: str | None) -> PoolManager:
+        options: dict[str, Any] = {"maxsize": self._jobs, "timeout": self._timeout}
+        if scheme == "https":
+            if self._context is None:
+                self._context = _ssl_context(self._environ)
+            options["ssl_context"] = self._context
+        manager: PoolManager
+        if proxy is None:
+            manager = PoolManager(**options)
+        else:
+            parts = urlsplit(proxy)
+            if parts.scheme not in ("http", "https"):
+                raise _Fail(f"unsupported proxy scheme {parts.scheme!r} (http and https are)")
+            if parts.username is not None:
+                pair = f"{unquote(parts.username)}:{unquote(parts.password or '')}"
+                options["proxy_headers"] = make_headers(proxy_basic_auth=pair)
+            manager = ProxyManager(_bare(proxy), **options)
+        manager.pool_classes_by_scheme = self._pools
+        return manager
 
     def close(self) -> None:
         with self._lock:
-            for connection in self._all:
-                connection.close()
-            self._all.clear()
+            for manager in self._managers.values():
+                manager.clear()
 
     def interrupt(self) -> None:
         """Wake the workers waiting on a socket: an interrupt does not wait for the timeout.
 
-        Called after the fetcher's `stop` is set; a worker checks `stop` once its request is
-        sent, so a socket connected after this call is not waited on either."""
+        Called after the fetcher's `stop` is set; a connection made after this call is shut
+        down as it connects (`_connected`)."""
         with self._lock:
-            for connection in self._all:
-                if connection.sock is not None:
-                    with contextlib.suppress(OSError):  # already closed
-                        connection.sock.shutdown(socket.SHUT_RDWR)
-
-    def _open(self, route: _Route) -> http.client.HTTPConnection:
-        host, port = route.host, route.port
-        if route.proxy is not None:
-            host, port = route.proxy[0], route.proxy[1]
-        if route.scheme == "https":
-            connection: http.client.HTTPConnection = http.client.HTTPSConnection(
-                host, port, timeout=self._timeout, context=self.context()
-            )
-            if route.proxy is not None:  # CONNECT through the proxy, then TLS to the origin
-                auth = route.proxy[2]
-                headers = {"Proxy-Authorization": auth} if auth else None
-                connection.set_tunnel(route.host, route.port, headers=headers)
-            return connection
-        return http.client.HTTPConnection(host, port, timeout=self._timeout)
+            live = list(self._live)
+        for connection in live:
+            _shut(connection)
 
 
-def _ssl_context() -> ssl.SSLContext:
-    """The system's trust store, or the bundle in SSL_CERT_FILE (SSL_CERT_DIR), as in uv."""
-    cafile = os.environ.get("SSL_CERT_FILE") or None
-    capath = os.environ.get("SSL_CERT_DIR") or None
-    try:
-        return ssl.create_default_context(cafile=cafile, capath=capath)
-    except (OSError, ssl.SSLError) as error:
-        raise InputError(cafile or capath or "SSL_CERT_FILE", f"cannot load: {error}") from None
+def _shut(connection: HTTPConnection) -> None:
+    if connection.sock is not None:
+        with contextlib.suppress(OSError):  # already closed
+            connection.sock.shutdown(socket.SHUT_RDWR)
 
 
 # --- one download --------------------------------------------------------------------------
 
 
 class _Retry(Exception):
-    """A failure that another attempt may not meet: the network, the server's 5xx."""
+    """A failure that another attempt may not meet: a body cut short."""
 
 
 class _Fail(Exception):
-    """A failure another attempt would meet again: 404, a wrong hash."""
+    """A failure another attempt would meet again: 404, a wrong hash; or the last attempt's."""
 
 
 class _Stop(Exception):
@@ -454,6 +554,7 @@ class _Fetcher:
         credentials: Credentials,
         progress: _Progress,
         *,
+        jobs: int,
         retries: int,
         timeout: float,
         backoff: float,
@@ -463,8 +564,8 @@ class _Fetcher:
         self.progress = progress
         self.retries = retries
         self.backoff = backoff
-        self.connections = _Connections(timeout)
         self.stop = threading.Event()
+        self.connections = _Connections(jobs, timeout, os.environ, self.stop)
         self.requests = 0
         self._count_lock = threading.Lock()
         self._mode = 0o666 & ~_umask()
@@ -481,19 +582,36 @@ class _Fetcher:
         except OSError as error:  # the wheelhouse itself: full disk, permissions
             return Outcome(artifact, "failed", 0, f"cannot write {final}: {error.strerror}")
 
-    def _attempts(self, artifact: Artifact, final: Path) -> Outcome:
-        for attempt in range(self.retries + 1):
-            try:
-                return Outcome(artifact, "fetched", self._download(artifact, final))
-            except _Retry as error:
-                if attempt == self.retries:
-                    tries = f"{attempt + 1} attempt{'s' if attempt else ''}"
-                    raise _Fail(f"{error} ({tries})") from None
-                if self.stop.wait(self.backoff * 2**attempt):
-                    raise _Fail("interrupted") from None
-        raise AssertionError("unreachable")
+    def _count(self) -> None:
+        with self._count_lock:
+            self.requests += 1
 
-    def _download(self, artifact: Artifact, final: Path) -> int:
+    def _attempts(self, artifact: Artifact, final: Path) -> Outcome:
+        tally = _Tally(self._count, self.stop, self.backoff)
+        retry = _Attempts(
+            total=self.retries,
+            connect=None,
+            read=None,
+            status=None,
+            other=0,  # TLS and proxy refusals: another attempt meets them again
+            redirect=None,  # followed by _open, which decides where credentials go
+            status_forcelist=_RETRY_STATUSES,
+            raise_on_status=False,  # the last 5xx is reported as such, with its attempts
+            respect_retry_after_header=False,
+            tally=tally,
+        )
+        while True:
+            attempt = [retry]  # _open leaves the budget urllib3 returned with the response
+            try:
+                return Outcome(artifact, "fetched", self._download(artifact, final, attempt))
+            except _Retry as error:
+                try:
+                    retry = attempt[0].increment("GET", error=ProtocolError(str(error)))
+                except MaxRetryError:
+                    raise _Fail(f"{error} ({_attempts_text(tally)})") from None
+                retry.sleep()
+
+    def _download(self, artifact: Artifact, final: Path, attempt: list[_Attempts]) -> int:
         """Stream into a temporary file beside `final`, verify, rename; the size written."""
         handle, temporary = tempfile.mkstemp(
             prefix=f".{artifact.filename}.", suffix=".part", dir=self.dest
@@ -501,7 +619,7 @@ class _Fetcher:
         track_temporary(Path(temporary))  # removed by the command line if this never ends
         done = False
         try:
-            with os.fdopen(handle, "wb") as out, self._open(artifact) as body:
+            with os.fdopen(handle, "wb") as out, self._open(artifact, attempt) as body:
                 size = self._copy(artifact, body, out)
             os.chmod(temporary, self._mode)  # mkstemp makes it private; a wheelhouse is not
             os.replace(temporary, final)
@@ -516,19 +634,18 @@ class _Fetcher:
         algorithm, _, expected = artifact.hash.partition(":")
         hasher = hashlib.new(algorithm or "sha256")
         size = 0
-        while chunk := self._read(body):
+        while chunk := self._read(body, size):
             if self.stop.is_set():
                 raise _Stop
             hasher.update(chunk)
             out.write(chunk)
             size += len(chunk)
             self.progress.advance(len(chunk))
+        if self.stop.is_set():  # the interrupt shut the socket: the end is not the file's
+            raise _Stop
         if artifact.size is not None and size < artifact.size:
             self.progress.advance(-size)
             raise _Retry(f"connection closed after {size} of {artifact.size} bytes")
-        if isinstance(body, http.client.HTTPResponse) and body.length:
-            self.progress.advance(-size)
-            raise _Retry(f"connection closed with {body.length} bytes unread")
         if expected and hasher.hexdigest() != expected:
             raise _Fail(
                 f"{algorithm} mismatch: the lock says {expected}, the download is "
@@ -536,14 +653,19 @@ class _Fetcher:
             )
         return size
 
-    def _read(self, body: _Body) -> bytes:
+    def _read(self, body: _Body, size: int) -> bytes:
         try:
             return body.read(_CHUNK)
-        except (OSError, http.client.HTTPException) as error:
-            raise _Retry(_describe(error)) from None
+        except (OSError, HTTPError) as error:
+            if self.stop.is_set():
+                raise _Stop from None
+            self.progress.advance(-size)
+            if isinstance(error, ReadTimeoutError):
+                raise _Retry("timed out") from None
+            raise _Retry(f"connection closed after {size} bytes") from None
 
     @contextmanager
-    def _open(self, artifact: Artifact) -> Iterator[_Body]:
+    def _open(self, artifact: Artifact, attempt: list[_Attempts]) -> Iterator[_Body]:
         if not _is_url(artifact.location):
             path = _local_path(artifact.location)
             try:
@@ -555,59 +677,53 @@ class _Fetcher:
             return
         url = artifact.location
         for _ in range(_REDIRECTS + 1):
-            route, response = self._request(url, artifact.location)
+            response = self._request(url, artifact.location, attempt)
             if response.status in (301, 302, 303, 307, 308):
-                location = response.getheader("Location")
-                self.connections.discard(route)
+                location = response.headers.get("Location")
+                response.drain_conn()
+                response.release_conn()
                 if not location:
                     raise _Fail(f"HTTP {response.status} without a Location")
                 url = urljoin(url, location)
                 continue
             if response.status != 200:
-                self.connections.discard(route)
-                raise _status_error(response)
+                response.drain_conn()
+                response.release_conn()
+                raise _status_error(response, attempt[0].tally)
             try:
+                if self.stop.is_set():  # the interrupt came while the headers did
+                    raise _Stop
                 yield response
             except BaseException:
-                self.connections.discard(route)  # the body was not read to its end
+                response.close()  # the body was not read to its end: not reused
                 raise
-            if response.will_close or response.length:
-                self.connections.discard(route)
+            response.release_conn()
             return
         raise _Fail(f"more than {_REDIRECTS} redirects")
 
-    def _request(self, url: str, original: str) -> tuple[_Route, http.client.HTTPResponse]:
-        """Send a GET on this thread's connection; a stale kept-alive one is replaced once."""
-        route = self.connections.route(url)
-        headers = self._headers(url, original, route)
-        parts = urlsplit(url)
-        target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-        if route.proxy is not None and route.scheme == "http":  # a proxy wants the whole URL
-            host = parts.netloc.rpartition("@")[2]
-            target = urlunsplit((parts.scheme, host, parts.path or "/", parts.query, ""))
-        while True:
-            connection, reused = self.connections.get(route)
-            try:
-                with self._count_lock:
-                    self.requests += 1
-                connection.request("GET", target, headers=headers)
-                if self.stop.is_set():  # set before this socket was connected: not shut down
-                    raise _Stop
-                return route, connection.getresponse()
-            except ssl.SSLCertVerificationError as error:
-                self.connections.discard(route)
-                raise _Fail(
-                    f"TLS certificate not trusted ({error.verify_message}); "
-                    "set SSL_CERT_FILE to the bundle that signs it"
-                ) from None
-            except (OSError, http.client.HTTPException) as error:
-                self.connections.discard(route)
-                if not reused:  # a kept-alive connection the server closed: retry at once
-                    raise _Retry(_describe(error)) from None
+    def _request(self, url: str, original: str, attempt: list[_Attempts]) -> BaseHTTPResponse:
+        """One GET through urllib3, which retries it within the artifact's budget."""
+        self._count()
+        try:
+            response = self.connections.manager(url).urlopen(
+                "GET",
+                _bare(url),
+                headers=self._headers(url, original),
+                retries=attempt[0],
+                redirect=False,
+                preload_content=False,
+                decode_content=False,  # the hash is of the file's bytes
+            )
+        except MaxRetryError as error:
+            raise _Fail(_failure_text(error.reason, attempt[0].tally)) from None
+        except (OSError, HTTPError) as error:  # not retried: urllib3 gives it back as is
+            raise _Fail(_failure_text(error, attempt[0].tally)) from None
+        if isinstance(response.retries, _Attempts):
+            attempt[0] = response.retries
+        return response
 
-    def _headers(self, url: str, original: str, route: _Route) -> dict[str, str]:
+    def _headers(self, url: str, original: str) -> dict[str, str]:
         headers = {
-            "Host": urlsplit(url).netloc.rpartition("@")[2],
             "User-Agent": f"lockstrip/{__version__}",
             "Accept-Encoding": "identity",  # the hash is of the file's bytes
         }
@@ -617,15 +733,17 @@ class _Fetcher:
         auth = self.credentials.header(original if same else url)
         if auth is not None:
             headers["Authorization"] = auth
-        if route.proxy is not None and route.proxy[2] and route.scheme == "http":
-            headers["Proxy-Authorization"] = route.proxy[2]
         return headers
 
 
-def _status_error(response: http.client.HTTPResponse) -> Exception:
-    status = f"HTTP {response.status} {response.reason}".strip()
-    if response.status in _RETRY_STATUSES:
-        return _Retry(status)
+def _attempts_text(tally: _Tally) -> str:
+    return f"{tally.failures} attempt{'s' if tally.failures != 1 else ''}"
+
+
+def _status_error(response: BaseHTTPResponse, tally: _Tally) -> Exception:
+    status = f"HTTP {response.status} {response.reason or ''}".strip()
+    if response.status in _RETRY_STATUSES:  # urllib3 retried it until the budget ran out
+        return _Fail(f"{status} ({_attempts_text(tally)})")
     if response.status in (401, 403):
         return _Fail(
             f"{status}: give credentials in ~/.netrc (or $NETRC), in the URL, or as "
@@ -634,14 +752,46 @@ def _status_error(response: http.client.HTTPResponse) -> Exception:
     return _Fail(status)
 
 
-def _describe(error: BaseException) -> str:
-    """An error in words, without a URL (a redirect's may carry a signed token)."""
-    if isinstance(error, TimeoutError):
+def _failure_text(error: BaseException | None, tally: _Tally) -> str:
+    """Why the last attempt failed, without a URL (a redirect's may carry a signed token)."""
+    for cause in _causes(error):  # urllib3 wraps the socket's and the TLS layer's errors
+        if isinstance(cause, ssl.SSLCertVerificationError):
+            return (
+                f"TLS certificate not trusted ({cause.verify_message}); set SSL_CERT_FILE "
+                "to the bundle that signs it, or UV_NATIVE_TLS=1 for the system's store"
+            )
+    if isinstance(error, ProxyError) and not isinstance(error.original_error, ConnectTimeoutError):
+        return f"proxy refused the connection: {_describe(error.original_error)}"
+    if isinstance(error, SSLError):
+        return f"TLS error: {_describe(error)}"
+    return f"{_describe(error)} ({_attempts_text(tally)})"
+
+
+def _causes(error: BaseException | None) -> Iterator[BaseException]:
+    """The error, then what it wraps: its cause, its context, an exception among its args."""
+    seen: set[int] = set()
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        yield error
+        inner = [a for a in error.args if isinstance(a, BaseException)]
+        error = error.__cause__ or error.__context__ or (inner[0] if inner else None)
+
+
+def _describe(error: BaseException | None) -> str:
+    """An error in words, without a URL."""
+    if isinstance(error, (TimeoutError, ReadTimeoutError)) or (
+        isinstance(error, ConnectTimeoutError) and not isinstance(error, NewConnectionError)
+    ):
         return "timed out"
-    if isinstance(error, http.client.IncompleteRead):
-        return f"connection closed after {len(error.partial)} bytes"
-    text = getattr(error, "strerror", None) or str(error) or type(error).__name__
-    return f"connection error: {text}"
+    if isinstance(error, ResponseError):
+        return str(error)
+    for cause in _causes(error):  # the socket's own words: "Connection refused"
+        if isinstance(cause, OSError) and cause.strerror:
+            return f"connection error: {cause.strerror}"
+    if isinstance(error, ProtocolError) and len(error.args) > 1:
+        return f"connection error: {error.args[1]}"
+    text = _POOL_NAME.sub("", str(error) if error is not None else "")  # no host, port
+    return f"connection error: {text or type(error).__name__}"
 
 
 def _verified(path: Path, artifact: Artifact) -> bool:
@@ -806,6 +956,7 @@ def fetch(
         dest,
         credentials or Credentials({}, None),
         progress,
+        jobs=max(1, jobs),
         retries=retries,
         timeout=timeout,
         backoff=backoff,

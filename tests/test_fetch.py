@@ -10,14 +10,18 @@ path and can fail, cut, corrupt or demand credentials on cue, and a real uv.lock
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import http.client
 import importlib.util
 import io
+import itertools
 import os
 import re
 import shutil
 import signal
+import socket
+import ssl
 import subprocess
 import sys
 import tarfile
@@ -33,6 +37,8 @@ from urllib.parse import urlsplit
 
 import pytest
 from helpers import uv_executable
+
+from lockstrip.errors import InputError
 
 # A PEP 517 backend that needs nothing to be installed, so every build (uv lock reading the
 # sdist, the offline install building it, uv sync building the project) works offline.
@@ -183,12 +189,22 @@ class Index:
         self.auth: str | None = None  # the Authorization header /files/ demands
         self.authorizations: list[str] = []
         self.stall: set[str] = set()  # paths whose body stops halfway until `release`
+        self.hold: set[str] = set()  # paths answered with nothing at all until `release`
+        self.status = 500  # what `fail` answers
+        self.times: list[tuple[str, float]] = []  # (path, when) of every GET
+        self.redirect: dict[str, str] = {}  # path -> Location of a 302
+        self.connections = 0  # TCP connections accepted
         self.release.set()  # free a handler a previous test left waiting
+        self.connections = 0
         self.release = threading.Event()
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
+
+    def connected(self) -> None:
+        with self.lock:
+            self.connections += 1
 
     def file_requests(self) -> Counter[str]:
         return Counter({p: n for p, n in self.counts.items() if p.startswith("/files/")})
@@ -205,6 +221,7 @@ class Index:
             return
         with self.lock:
             self.counts[path] += 1
+            self.times.append((path, time.monotonic()))
             if auth:
                 self.authorizations.append(auth)
             failing = self.fail.get(path, 0) > 0
@@ -214,12 +231,20 @@ class Index:
             elif cutting:
                 self.cut[path] -= 1
         body = self.content.get(path)
-        if self.auth is not None and path.startswith("/files/") and auth != self.auth:
+        if path in self.redirect:
+            handler.send_response(302)
+            handler.send_header("Location", self.redirect[path])
+            handler.send_header("Content-Length", "0")
+            handler.end_headers()
+        elif self.auth is not None and path.startswith("/files/") and auth != self.auth:
             _send(handler, 401, b"credentials, please")
         elif body is None:
             _send(handler, 404, b"not found")
         elif failing:
-            _send(handler, 500, b"try again")
+            _send(handler, self.status, b"try again")
+        elif path in self.hold:
+            self.release.wait(120)
+            handler.close_connection = True
         elif path in self.stall:
             handler.send_response(200)
             handler.send_header("Content-Length", str(len(body)))
@@ -251,20 +276,29 @@ def _send(handler: BaseHTTPRequestHandler, status: int, body: bytes) -> None:
     handler.wfile.write(body)
 
 
-def _serve(respond: Any) -> tuple[ThreadingHTTPServer, int]:
+def _serve(
+    respond: Any, connected: Any = None, tls: ssl.SSLContext | None = None
+) -> tuple[ThreadingHTTPServer, int]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"  # keep-alive, as real indexes serve
+
+        def setup(self) -> None:
+            super().setup()
+            if connected is not None:
+                connected()
 
         def do_GET(self) -> None:
             respond(self)
 
-        do_HEAD = do_GET
+        do_HEAD = do_CONNECT = do_GET
 
         def log_message(self, format: str, *args: Any) -> None:
             pass
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
+    if tls is not None:
+        server.socket = tls.wrap_socket(server.socket, server_side=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server, server.server_address[1]
 
@@ -284,14 +318,23 @@ def _index_pages(folder: Path, made: dict[str, list[str]]) -> dict[str, bytes]:
 
 
 class Proxy:
-    """A forwarding HTTP proxy that counts what passes through it."""
+    """An HTTP proxy that counts what passes through it: forwarded GETs and CONNECT tunnels."""
 
     def __init__(self) -> None:
         self.count = 0
+        self.tunnels = 0
+        self.authorizations: list[str | None] = []
+        self.lines: list[str] = []  # the request lines' targets
         self.lock = threading.Lock()
         self.server, self.port = _serve(self.forward)
 
     def forward(self, handler: BaseHTTPRequestHandler) -> None:
+        with self.lock:
+            self.authorizations.append(handler.headers.get("Proxy-Authorization"))
+            self.lines.append(handler.path)
+        if handler.command == "CONNECT":
+            self.tunnel(handler)
+            return
         with self.lock:
             self.count += 1
         parts = urlsplit(handler.path)  # a proxy is asked for the whole URL
@@ -301,6 +344,31 @@ class Proxy:
         response = upstream.getresponse()
         _send(handler, response.status, response.read())
         upstream.close()
+
+    def tunnel(self, handler: BaseHTTPRequestHandler) -> None:
+        """Join the client to host:port, byte for byte, until either side closes."""
+        with self.lock:
+            self.tunnels += 1
+        host, _, port = handler.path.rpartition(":")
+        upstream = socket.create_connection((host, int(port)), timeout=10)
+        handler.send_response(200, "Connection established")
+        handler.end_headers()
+        handler.wfile.flush()
+        client = handler.connection
+
+        def pipe(source: socket.socket, sink: socket.socket) -> None:
+            with contextlib.suppress(OSError):
+                while data := source.recv(65536):
+                    sink.sendall(data)
+            with contextlib.suppress(OSError):
+                sink.shutdown(socket.SHUT_WR)
+
+        back = threading.Thread(target=pipe, args=(upstream, client), daemon=True)
+        back.start()
+        pipe(client, upstream)
+        back.join(10)
+        upstream.close()
+        handler.close_connection = True
 
 
 # --- the world ----------------------------------------------------------------------------
@@ -352,7 +420,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     files.mkdir()
     made = build_files(files)
     index = Index(_index_pages(files, made))
-    server, index.port = _serve(index.respond)
+    server, index.port = _serve(index.respond, index.connected)
     project = root / "project"
     project.mkdir()
     deps = '"alpha>=1", "beta", "gamma", "sdonly"'
@@ -539,12 +607,39 @@ def test_a_hash_mismatch_leaves_no_file(world: World, tmp_path: Path) -> None:
     assert world.server.counts[GAMMA] == 1  # a wrong hash is not retried
 
 
-def test_server_errors_are_retried(world: World, tmp_path: Path) -> None:
+def _summary_requests(result: subprocess.CompletedProcess[str]) -> int:
+    found = re.search(r"with (\d+) requests", result.stderr)
+    assert found, result.stderr
+    return int(found.group(1))
+
+
+@pytest.mark.parametrize("status", [500, 503, 429])
+def test_server_errors_are_retried_with_backoff(status: int, world: World, tmp_path: Path) -> None:
     world.server.fail[GAMMA] = 2
+    world.server.status = status
     result = lockstrip("fetch", world.project, "--dest", tmp_path / "w", *LINUX_312)
     assert result.returncode == 0, result.stderr
     assert world.server.counts[GAMMA] == 3
     assert "gamma-0.5-py3-none-any.whl" in fetched(tmp_path / "w")
+    # the count is of requests sent, retries included, as the server saw them
+    assert _summary_requests(result) == sum(world.server.counts.values()) == 6
+    times = [when for path, when in world.server.times if path == GAMMA]
+    waits = [later - earlier for earlier, later in itertools.pairwise(times)]
+    assert waits[0] >= 0.25 and waits[1] >= 0.5  # BACKOFF, then twice as long
+
+
+def test_a_server_error_on_every_attempt_fails_after_the_retries(
+    world: World, tmp_path: Path
+) -> None:
+    world.server.fail[GAMMA] = 99
+    world.server.status = 503
+    dest = tmp_path / "w"
+    result = lockstrip("fetch", world.project, "--dest", dest, "--retries", "2", *LINUX_312)
+    assert result.returncode == 1
+    assert "gamma 0.5: " in result.stderr and "HTTP 503" in result.stderr
+    assert "(3 attempts)" in result.stderr
+    assert world.server.counts[GAMMA] == 3
+    assert _summary_requests(result) == sum(world.server.counts.values())
 
 
 def test_a_cut_connection_is_retried(world: World, tmp_path: Path) -> None:
@@ -571,11 +666,13 @@ def test_a_rerun_completes_what_a_cut_run_left(world: World, tmp_path: Path) -> 
     assert fetched(dest) == COMMON | {BETA_LINUX[7:]}
 
 
+@pytest.mark.parametrize("where", ["body", "headers"])
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["INT", "TERM"])
 def test_an_interrupted_fetch_leaves_no_partial_file(
-    signum: int, world: World, tmp_path: Path
+    signum: int, where: str, world: World, tmp_path: Path
 ) -> None:
-    world.server.stall.add(BETA_LINUX)
+    """Interrupted while the server sends half a file, or nothing yet: it stops at once."""
+    (world.server.stall if where == "body" else world.server.hold).add(BETA_LINUX)
     dest = tmp_path / "wheels"
     env = {k: v for k, v in os.environ.items() if "proxy" not in k.lower()}
     process = subprocess.Popen(
@@ -586,11 +683,16 @@ def test_an_interrupted_fetch_leaves_no_partial_file(
         text=True,
     )
     try:
-        # the stalled download has its partial file: interrupt it there
-        while process.poll() is None and not (dest.is_dir() and any(dest.glob("*.part"))):
+        # the stalled download has its partial file and the server its request: interrupt
+        while process.poll() is None and not (
+            dest.is_dir() and any(dest.glob("*.part")) and world.server.counts[BETA_LINUX]
+        ):
             time.sleep(0.001)
+        time.sleep(0.2)  # the request is sent: the worker waits on its socket
         process.send_signal(signum)
+        interrupted = time.monotonic()
         _, err = process.communicate(timeout=60)
+        assert time.monotonic() - interrupted < 10  # not the 30 s read timeout
     finally:
         world.server.release.set()
         process.kill()
@@ -677,6 +779,164 @@ def test_http_proxy_is_honoured(world: World, tmp_path: Path) -> None:
         assert proxy.count == len(COMMON) + 1  # NO_PROXY: straight to the index
     finally:
         proxy.server.shutdown()
+
+
+def test_url_credentials_go_through_an_http_proxy_in_a_header_only(
+    world: World, tmp_path: Path
+) -> None:
+    project = tmp_path / "project"
+    shutil.copytree(world.project, project, ignore=shutil.ignore_patterns(".venv"))
+    lock = project / "uv.lock"
+    url = world.server.url
+    lock.write_text(lock.read_text().replace(url, url.replace("//", "//reader:proxied-pa55@")))
+    world.server.auth = _basic("reader", "proxied-pa55")
+    proxy = Proxy()
+    try:
+        via = {"HTTP_PROXY": f"http://127.0.0.1:{proxy.port}", "NO_PROXY": ""}
+        result = lockstrip("fetch", project, "--dest", tmp_path / "w", *LINUX_312, env=via)
+    finally:
+        proxy.server.shutdown()
+    assert result.returncode == 0, result.stderr
+    assert proxy.count == len(COMMON) + 1
+    assert all(line.startswith(f"{url}/files/") for line in proxy.lines)  # no userinfo
+    assert set(world.server.authorizations) == {_basic("reader", "proxied-pa55")}
+    _no_secret_anywhere("proxied-pa55", result, tmp_path / "w")
+
+
+def test_connections_are_kept_alive(world: World, tmp_path: Path) -> None:
+    result = lockstrip("fetch", world.project, "--dest", tmp_path / "w", "--jobs", "1", *LINUX_312)
+    assert result.returncode == 0, result.stderr
+    assert sum(world.server.file_requests().values()) == len(COMMON) + 1
+    assert world.server.connections == 1  # four files, one connection
+
+
+def _moved(world: World, project: Path, prefix: str) -> None:
+    """Rewrite the lock's file URLs to /moved/..., with `prefix` (userinfo) on the host."""
+    lock = project / "uv.lock"
+    url = world.server.url
+    moved = url.replace("//", f"//{prefix}") + "/moved/"
+    lock.write_text(lock.read_text().replace(f"{url}/files/", moved))
+
+
+def test_credentials_follow_a_redirect_within_their_realm_only(
+    world: World, tmp_path: Path
+) -> None:
+    """A redirect to another host (a presigned storage URL) gets no Authorization."""
+    project = tmp_path / "project"
+    shutil.copytree(world.project, project, ignore=shutil.ignore_patterns(".venv"))
+    _moved(world, project, "reader:redirect-pa55@")
+    storage = Index(world.server.content)
+    server, storage.port = _serve(storage.respond)
+    try:
+        world.server.auth = _basic("reader", "redirect-pa55")  # /files/ here needs them
+        for name in COMMON:
+            world.server.redirect[f"/moved/{name}"] = f"/files/{name}"  # the same realm
+        world.server.redirect[BETA_LINUX.replace("/files/", "/moved/")] = storage.url + BETA_LINUX
+        result = lockstrip("fetch", project, "--dest", tmp_path / "w", *LINUX_312)
+    finally:
+        server.shutdown()
+    assert result.returncode == 0, result.stderr
+    assert fetched(tmp_path / "w") == COMMON | {BETA_LINUX[7:]}
+    assert storage.counts == Counter({BETA_LINUX: 1})
+    assert storage.authorizations == []  # another realm: the index's password stays home
+    assert (
+        world.server.authorizations.count(_basic("reader", "redirect-pa55")) == 2 * len(COMMON) + 1
+    )  # every request to the index's realm, redirects and their targets
+    total = sum(world.server.counts.values()) + sum(storage.counts.values())
+    assert _summary_requests(result) == total == 2 * (len(COMMON) + 1)
+    _no_secret_anywhere("redirect-pa55", result, tmp_path / "w")
+
+
+@pytest.fixture(scope="module")
+def tls(world: World, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[int, Path]]:
+    """The index again, over HTTPS with a self-signed certificate: (port, certificate)."""
+    if not shutil.which("openssl"):
+        pytest.skip("openssl is not installed")
+    folder = tmp_path_factory.mktemp("tls")
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run(
+        [
+            *("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2"),
+            *("-keyout", str(key), "-out", str(cert), "-subj", "/CN=127.0.0.1"),
+            *("-addext", "subjectAltName=IP:127.0.0.1"),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    server, port = _serve(world.server.respond, tls=context)
+    yield port, cert
+    server.shutdown()
+
+
+def _over_https(world: World, tmp_path: Path, port: int) -> Path:
+    project = tmp_path / "project"
+    shutil.copytree(world.project, project, ignore=shutil.ignore_patterns(".venv"))
+    lock = project / "uv.lock"
+    lock.write_text(lock.read_text().replace(world.server.url, f"https://127.0.0.1:{port}"))
+    return project
+
+
+def test_https_through_a_connect_tunnel(
+    world: World, tls: tuple[int, Path], tmp_path: Path
+) -> None:
+    port, cert = tls
+    project = _over_https(world, tmp_path, port)
+    proxy = Proxy()
+    try:
+        via = {"HTTPS_PROXY": f"http://tunnel:proxy-pa55@127.0.0.1:{proxy.port}", "NO_PROXY": ""}
+        untrusted = lockstrip("fetch", project, "--dest", tmp_path / "a", *LINUX_312, env=via)
+        assert untrusted.returncode == 1
+        assert "TLS certificate not trusted" in untrusted.stderr
+        assert "SSL_CERT_FILE" in untrusted.stderr and "attempt" not in untrusted.stderr
+        assert proxy.tunnels == len(COMMON) + 1  # one per file: a refused certificate is final
+        assert world.server.counts == Counter()
+
+        proxy.tunnels = 0
+        trusted = {**via, "SSL_CERT_FILE": str(cert)}
+        args = ("fetch", project, "--dest", tmp_path / "b", "--jobs", "1", *LINUX_312)
+        result = lockstrip(*args, env=trusted)
+        assert result.returncode == 0, result.stderr
+        assert fetched(tmp_path / "b") == COMMON | {BETA_LINUX[7:]}
+        assert sum(world.server.file_requests().values()) == len(COMMON) + 1
+        assert proxy.tunnels == 1 and proxy.count == 0  # one tunnel, kept alive, for all
+        assert proxy.authorizations[-1] == _basic("tunnel", "proxy-pa55")
+        _no_secret_anywhere("proxy-pa55", result, tmp_path / "b")
+
+        world.server.reset()
+        bypass = {**trusted, "NO_PROXY": "127.0.0.1"}
+        result = lockstrip("fetch", project, "--dest", tmp_path / "c", *LINUX_312, env=bypass)
+        assert result.returncode == 0, result.stderr
+        assert proxy.tunnels == 1  # NO_PROXY: straight to the index
+        assert sum(world.server.file_requests().values()) == len(COMMON) + 1
+    finally:
+        proxy.server.shutdown()
+
+
+def test_an_unreadable_certificate_bundle_is_bad_input(
+    world: World, tls: tuple[int, Path], tmp_path: Path
+) -> None:
+    project = _over_https(world, tmp_path, tls[0])
+    bundle = tmp_path / "bundle.pem"
+    bundle.write_text("not a certificate")
+    env = {"SSL_CERT_FILE": str(bundle)}
+    result = lockstrip("fetch", project, "--dest", tmp_path / "w", *LINUX_312, env=env)
+    assert result.returncode == 2, result.stderr
+    assert f"{bundle}: cannot load" in result.stderr
+    assert world.server.counts == Counter()
+
+
+def test_uv_native_tls_uses_the_system_store_unless_a_bundle_is_named(tmp_path: Path) -> None:
+    truststore = pytest.importorskip("truststore")
+    from lockstrip.fetch import _ssl_context
+
+    assert isinstance(_ssl_context({"UV_NATIVE_TLS": "1"}), truststore.SSLContext)
+    assert not isinstance(_ssl_context({}), truststore.SSLContext)
+    bundle = tmp_path / "bundle.pem"
+    bundle.write_text("not a certificate")
+    with pytest.raises(InputError, match="cannot load"):  # SSL_CERT_FILE wins, and is read
+        _ssl_context({"UV_NATIVE_TLS": "1", "SSL_CERT_FILE": str(bundle)})
 
 
 # --- requirements.txt and the offline install ---------------------------------------------
