@@ -55,7 +55,7 @@ def _case(number: int) -> tuple[int, str, str, str, str]:
     folder = _SEEDS[number % len(_SEEDS)]
     seed = fuzzing.load_seed(folder)
     mutation = fuzzing.mutate(seed, fuzzing.case_rng(seed, number))
-    # Explanations (deepdiff) cost as much as the rest together: every fourth case.
+    # Explanations cost as much as the rest together: every fourth case.
     original = _original(folder) if number % DIFF_EVERY == 0 else None
     outcome = fuzzing.run_case(mutation.texts, original, (number % SHARES, SHARES))
     return number, outcome.status, outcome.key, outcome.detail, mutation.what

@@ -2,7 +2,7 @@
 
 The two projects are reduced to their digest views (so `lockstrip.volatile` alone decides
 what is volatile), keyed for people (packages by name and version, artifacts by file name,
-edges as requirement strings), and compared with deepdiff; the places it reports become
+edges as requirement strings), and compared key by key; the places that differ become
 changelog lines: `+ httpx 0.28.1`, `↑ requests 2.31.0 → 2.32.3`, ...
 """
 
@@ -144,23 +144,19 @@ def model(project: Project, view: dict[str, Any] | None = None) -> dict[str, Any
 
 
 def _affected(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, set[str]]:
-    """Where deepdiff finds the models differ: section -> names (packages, locals, settings)."""
-    from deepdiff import DeepDiff  # 80 ms to import: only when an explanation is needed
-
-    places: dict[str, set[str]] = {"packages": set(), "local": set(), "settings": set()}
-    for levels in DeepDiff(old, new, view="tree").values():
-        for level in levels:
-            path = level.path(output_format="list")
-            if len(path) >= 2:
-                section, name = path[0], path[1]
-                if section == "settings" and len(path) >= 3:
-                    name = f"{path[1]}.{path[2]}"
-                places[section].add(str(name))
-            else:  # a whole section appeared or went away
-                sides = (level.t1, level.t2)
-                for side in sides:
-                    if isinstance(side, Mapping):
-                        places[str(path[0])].update(map(str, side))
+    """Where the models differ: section -> names (packages, locals, settings). A setting is
+    named `table.key` when both sides hold the table, else `table` (not itemised)."""
+    places: dict[str, set[str]] = {}
+    for section in ("packages", "local", "settings"):
+        a, b = old[section], new[section]
+        places[section] = {str(name) for name in a.keys() | b.keys() if a.get(name) != b.get(name)}
+    for name in list(places["settings"]):
+        a, b = old["settings"].get(name), new["settings"].get(name)
+        if isinstance(a, Mapping) and isinstance(b, Mapping):
+            places["settings"].remove(name)
+            places["settings"] |= {
+                f"{name}.{key}" for key in a.keys() | b.keys() if a.get(key) != b.get(key)
+            }
     return places
 
 

@@ -14,7 +14,7 @@ import re
 import sys
 import sysconfig
 from collections.abc import Iterator, Mapping
-from functools import cache
+from functools import cache, lru_cache
 from platform import machine
 from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import unquote
@@ -378,15 +378,20 @@ def _priority(python_version: str, platform: str) -> dict[Tag, int]:
 
 def _wheel_tags(wheel: Mapping[str, Any], package: Mapping[str, Any]) -> frozenset[Tag]:
     """The tags in a wheel's file name; none when the name is missing or not a wheel's."""
-    from packaging.utils import InvalidWheelFilename, parse_wheel_filename
-
     filename = _file_name(wheel)
     if filename is None:
         # A direct-URL wheel: uv writes the URL in the source and only a hash here.
         source = package.get("source")
         filename = _file_name(source) if source is not None else None
-    if filename is None:
-        return frozenset()
+    return frozenset() if filename is None else _filename_tags(filename)
+
+
+@lru_cache(maxsize=65536)
+def _filename_tags(filename: str) -> frozenset[Tag]:
+    """The tags in a wheel file name: parsed once per name, since a history or a scoped
+    export asks the same wheels again and again."""
+    from packaging.utils import InvalidWheelFilename, parse_wheel_filename
+
     try:
         return parse_wheel_filename(filename)[3]
     except (InvalidWheelFilename, ValueError):
