@@ -71,7 +71,7 @@ def _commit_lines(commit: CommitReport) -> list[str]:
 def render_svg(report: Report) -> str:
     """Cumulative rebuilds of both layers (lines) and the bytes each commit's rebuild
     downloads (bars: grey where only uv's pattern rebuilds, green where lockstrip's does)."""
-    width, height, left, right, top, bottom = 760, 360, 64, 64, 40, 48
+    width, height, left, right, top, bottom = 760, 380, 64, 80, 64, 48
     inner_w, inner_h = width - left - right, height - top - bottom
     commits = report.commits
     n = max(len(commits), 1)
@@ -97,10 +97,14 @@ def render_svg(report: Report) -> str:
             )
     t = report.totals()
     title = (
-        f"{t['commits']} commits: the download layer rebuilt {t['uv_pattern_rebuilds']} times "
-        f"with uv's pattern, {t['lockstrip_rebuilds']} with lockstrip "
-        f"({_bytes(t['uv_pattern_bytes'] - t['lockstrip_bytes'])} not downloaded)"
+        f"{t['commits']} commits: the download layer rebuilt {t['uv_pattern_rebuilds']} times with "
+        f"uv's pattern, {t['lockstrip_rebuilds']} with lockstrip"
     )
+    subtitle = (
+        f"{_bytes(t['uv_pattern_bytes'] - t['lockstrip_bytes'])} and "
+        f"{t['uv_pattern_requests'] - t['lockstrip_requests']:,} requests not downloaded"
+    )
+    tick = top + inner_h * 0.55  # the tallest bar's top
     first = commits[0].commit.date[:10] if commits else ""
     last = commits[-1].commit.date[:10] if commits else ""
     return "\n".join(
@@ -109,6 +113,7 @@ def render_svg(report: Report) -> str:
             f'viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="12">',
             f'<rect width="{width}" height="{height}" fill="white"/>',
             f'<text x="{left}" y="22" font-size="14">{escape(title)}</text>',
+            f'<text x="{left}" y="42" fill="#555">{escape(subtitle)}</text>',
             f'<line x1="{left}" y1="{top + inner_h}" x2="{left + inner_w}" '
             f'y2="{top + inner_h}" stroke="#888"/>',
             *bars,
@@ -120,7 +125,9 @@ def render_svg(report: Report) -> str:
             f'<text x="{left + inner_w}" y="{height - 18}" text-anchor="end">{escape(last)}</text>',
             f'<text x="{left - 8}" y="{top + 4}" text-anchor="end">{rebuilds}</text>',
             f'<text x="{left - 8}" y="{top + inner_h}" text-anchor="end">0</text>',
-            f'<text x="{left + inner_w + 8}" y="{top + inner_h * 0.55}">{_bytes(largest)}</text>',
+            f'<line x1="{left + inner_w}" y1="{tick:.1f}" x2="{left + inner_w + 6}" '
+            f'y2="{tick:.1f}" stroke="#888"/>',
+            f'<text x="{left + inner_w + 8}" y="{tick + 4:.1f}">{_bytes(largest)}</text>',
             f'<text x="{left + 8}" y="{top + 14}" fill="#d1495b">rebuilds, uv pattern '
             f"({t['uv_pattern_rebuilds']})</text>",
             f'<text x="{left + 8}" y="{top + 30}" fill="#2e9d4f">rebuilds, lockstrip '
