@@ -95,10 +95,11 @@ def projects(kind: str) -> list[tuple[str, Path, Path]]:
 
 
 def _first_error(result: clients.Result) -> str:
-    for line in result.output.splitlines():
+    output = re.sub(r"\S*/(?:original|stripped|removed)/", "", result.output)
+    for line in output.splitlines():
         if line.startswith("Error") or line.startswith("[") or "Error:" in line:
             return line.strip()[:110]
-    return (result.output.strip().splitlines() or [""])[-1][:110]
+    return (output.strip().splitlines() or [""])[-1][:110]
 
 
 def _summary(result: clients.Result, fresh: bool | None = None) -> str:
@@ -176,6 +177,23 @@ def directory_pyprojects(project_dir: Path, lock: Path) -> list[Path]:
     return paths
 
 
+def declared_files(project_dir: Path, pyproject: dict[str, Any]) -> list[Path]:
+    """The readme and license files pyproject names that are not in the folder."""
+    names: list[str] = []
+    for table in (pyproject.get("project", {}), pyproject.get("tool", {}).get("poetry", {})):
+        readme = table.get("readme")
+        if isinstance(readme, str):
+            names.append(readme)
+        elif isinstance(readme, list):
+            names.extend(item for item in readme if isinstance(item, str))
+        elif isinstance(readme, dict) and isinstance(readme.get("file"), str):
+            names.append(readme["file"])
+        license_ = table.get("license")
+        if isinstance(license_, dict) and isinstance(license_.get("file"), str):
+            names.append(license_["file"])
+    return [project_dir / name for name in names if not (project_dir / name).exists()]
+
+
 def poetry_groups(pyproject: dict[str, Any]) -> list[str]:
     poetry = pyproject.get("tool", {}).get("poetry", {})
     groups = set(poetry.get("group", {}))
@@ -225,6 +243,18 @@ def measure_poetry(name: str, base: Path, lock_dir: Path, locker: str) -> Row:
         result = clients.poetry_check_lock(work, locker)
         row.check = _summary(result, clients.lock_is_fresh(result))
         before, plan_before = clients.poetry_install_plan(work, plan_args, locker)
+        if not before.ok and not before.offline_failure:
+            # The files pyproject names (readme, license file), as empty placeholders: the
+            # plan to compare against is the one the real checkout gives.
+            placed = declared_files(work, pyproject)
+            for path in placed:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.touch()
+            row.notes.append(f"bare original plan {_summary(before)}")
+            if placed:
+                before, plan_before = clients.poetry_install_plan(work, plan_args, locker)
+                names = ", ".join(str(path.relative_to(work)) for path in placed)
+                row.notes.append(f"with placeholders for {names}: {_summary(before)}")
         if not before.ok:
             row.plan = f"original plan {_summary(before)}"
 
@@ -302,13 +332,14 @@ def table(rows: list[Row]) -> str:
     lines = [
         "| project | release | lock | by | style | check (original) | check (stripped, "
         "fields removed) | check (stripped, empty description/authors) "
-        "| directory packages masked | plan (n) |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| directory packages masked | plan (n) | notes |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for row in rows:
         cells = [
             row.project, row.tool, row.lock_version, row.generated_by, row.style, row.check,
             row.strip_removed, row.strip, row.mask or "-", f"{row.plan} ({row.planned})",
+            "; ".join(row.notes) or "-",
         ]  # fmt: skip
         lines.append("| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |")
     return "\n".join(lines)

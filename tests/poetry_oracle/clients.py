@@ -66,7 +66,12 @@ class Result:
     @property
     def offline_failure(self) -> bool:
         """True when the command failed because it tried to reach the network."""
-        markers = ("name resolution", "Name or service not known", "Connection refused")
+        markers = (
+            "name resolution",
+            "Name or service not known",
+            "Connection refused",
+            "All attempts to connect",
+        )
         return not self.ok and any(marker in self.output for marker in markers)
 
 
@@ -168,13 +173,20 @@ def run(
 # -- Poetry ----------------------------------------------------------------------------------
 
 
+def _poetry(locker: str, args: Sequence[str], project: Path, *, plugins: bool = False) -> Result:
+    """Poetry with `--no-plugins` unless asked: a project's `[tool.poetry.requires-plugins]`
+    makes Poetry 2 resolve and install those plugins from the index before any command
+    (measured: commitizen's poethepoet), and the oracle must not depend on them."""
+    return run(locker, [*(() if plugins else ("--no-plugins",)), *args], project)
+
+
 def poetry_check_lock(project: Path, locker: str = POETRY_2) -> Result:
     """`poetry check --lock`: the lock matches pyproject (content-hash) and pyproject is valid.
 
     Poetry 2 also fails on a declared readme file that is missing; see
     `lock_is_fresh` for the lock question alone.
     """
-    return run(locker, ["check", "--lock"], project)
+    return _poetry(locker, ["check", "--lock"], project)
 
 
 def lock_is_fresh(result: Result) -> bool:
@@ -187,7 +199,7 @@ def poetry_install_plan(
     project: Path, extra: Sequence[str] = (), locker: str = POETRY_2
 ) -> tuple[Result, list[Planned]]:
     """`poetry install --no-root --dry-run` (plus `extra`, e.g. `--all-extras`, `--with x`)."""
-    result = run(locker, ["install", "--no-root", "--dry-run", *extra], project)
+    result = _poetry(locker, ["install", "--no-root", "--dry-run", *extra], project)
     return result, parse_poetry_plan(result.stdout)
 
 
@@ -201,12 +213,17 @@ def parse_poetry_plan(text: str) -> list[Planned]:
 
 
 def poetry_show_tree(project: Path, extra: Sequence[str] = (), locker: str = POETRY_2) -> Result:
-    return run(locker, ["show", "--tree", *extra], project)
+    return _poetry(locker, ["show", "--tree", *extra], project)
 
 
 def poetry_export(project: Path, extra: Sequence[str] = (), locker: str = POETRY_2) -> Result:
-    """`poetry export -f requirements.txt` (the export plugin: bundled in 1.8, added in 2.x)."""
-    return run(locker, ["export", "--format", "requirements.txt", *extra], project)
+    """`poetry export -f requirements.txt` (the export plugin: bundled in 1.8, added in 2.x).
+
+    Plugins stay on (export is one); a project with `requires-plugins` then needs the index.
+    """
+    return _poetry(
+        locker, ["export", "--format", "requirements.txt", *extra], project, plugins=True
+    )
 
 
 # -- PDM -------------------------------------------------------------------------------------
