@@ -111,13 +111,15 @@ def _summary(result: clients.Result, fresh: bool | None = None) -> str:
     return f"fail ({lock}{_first_error(result)})"
 
 
-def _edit(path: Path, change: Callable[[Any], None]) -> None:
-    document: Any = tomlkit.parse(path.read_text())
+def _edit(path: Path, change: Callable[[dict[str, Any]], None]) -> None:
+    """Edit pyproject as data (tomlkit's document model refuses some real files' table
+    order on deletion); layout does not matter to either tool's hash."""
+    document = tomllib.loads(path.read_text())
     change(document)
     path.write_text(tomlkit.dumps(document))
 
 
-def strip_pyproject(document: Any, tool: str, *, constants: bool = True) -> None:
+def strip_pyproject(document: dict[str, Any], tool: str, *, constants: bool = True) -> None:
     """Mask the version and remove non-dependency metadata, keeping `[tool.<tool>]`.
 
     `constants`: `[tool.poetry]` description and authors become "" and [] instead of going:
@@ -129,11 +131,9 @@ def strip_pyproject(document: Any, tool: str, *, constants: bool = True) -> None
             project["version"] = MASK
         for key in VOLATILE_PROJECT:
             project.pop(key, None)
-    tools = document.get("tool")
-    if tools is not None:
-        for name in [name for name in tools if name != tool]:
-            del tools[name]
-        own = tools.get(tool)
+    if "tool" in document:
+        own = document["tool"].get(tool)
+        document["tool"] = {} if own is None else {tool: own}
         if own is not None and tool == "poetry":
             if "version" in own:
                 own["version"] = MASK
@@ -141,7 +141,7 @@ def strip_pyproject(document: Any, tool: str, *, constants: bool = True) -> None
                 own.pop(key, None)
             if constants and "project" not in document and own.get("package-mode", True):
                 own["description"] = ""
-                own["authors"] = tomlkit.array()
+                own["authors"] = []
         if own is not None and tool == "pdm":
             for key in VOLATILE_PDM:
                 own.pop(key, None)
@@ -313,19 +313,37 @@ def measure_pdm(name: str, base: Path, lock_dir: Path) -> Row:
         shutil.copytree(base, original)
         work = original / lock_dir.relative_to(base)
         row.check = _summary(clients.pdm_lock_check(work))
-        before, plan_before = clients.pdm_install_plan(work, ["-G", ":all"])
+        locked_groups = tomllib.loads(lock_text).get("metadata", {}).get("groups", [])
+        # The groups the lock holds (`-G :all` also names extras a lock may leave out).
+        group_args = [arg for group in locked_groups for arg in ("-G", group)]
+        before, plan_before = clients.pdm_install_plan(work, group_args)
         stripped = Path(scratch, "stripped")
         shutil.copytree(base, stripped)
         work = stripped / lock_dir.relative_to(base)
         _edit(work / "pyproject.toml", lambda doc: strip_pyproject(doc, "pdm"))
         row.strip = _summary(clients.pdm_lock_check(work))
-        after, plan_after = clients.pdm_install_plan(work, ["-G", ":all"])
+        after, plan_after = clients.pdm_install_plan(work, group_args)
         if before.ok and after.ok:
             row.plan = "same" if _planned(plan_before) == _planned(plan_after) else "DIFFERENT"
             row.planned = len(_planned(plan_before))
         else:
             row.plan = f"original {_summary(before)}; stripped {_summary(after)}"
     return row
+
+
+def pdm_table(rows: list[Row]) -> str:
+    lines = [
+        "| project | lock_version | strategy | groups in | `pdm lock --check` (original) "
+        "| (stripped) | plan, locked groups (n) |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for row in rows:
+        cells = [
+            row.project, row.lock_version, row.generated_by, row.style, row.check, row.strip,
+            f"{row.plan} ({row.planned})",
+        ]  # fmt: skip
+        lines.append("| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |")
+    return "\n".join(lines)
 
 
 def table(rows: list[Row]) -> str:
@@ -364,18 +382,28 @@ def main() -> int:
                     print(f"skip {locker}: {clients.unavailable(locker)}", file=sys.stderr)
                     continue
                 rows.append(measure_poetry(name, base, lock_dir, locker))
+                _save(args.json, rows)
                 print(f"{name} {locker}: {rows[-1].check} / {rows[-1].plan}", file=sys.stderr)
     if args.tool in ("pdm", "both") and not clients.unavailable(clients.PDM):
         for name, base, lock_dir in projects("pdm"):
             if args.only and args.only not in name:
                 continue
             rows.append(measure_pdm(name, base, lock_dir))
+            _save(args.json, rows)
             print(f"{name} pdm: {rows[-1].check} / {rows[-1].plan}", file=sys.stderr)
-    print(table(rows))
+    poetry_rows = [row for row in rows if row.tool != clients.PDM]
+    pdm_rows = [row for row in rows if row.tool == clients.PDM]
+    if poetry_rows:
+        print(table(poetry_rows))
+    if pdm_rows:
+        print(("\n" if poetry_rows else "") + pdm_table(pdm_rows))
     print(f"\n{len(rows)} rows in {time.monotonic() - started:.0f} s", file=sys.stderr)
-    if args.json:
-        args.json.write_text(json.dumps([asdict(row) for row in rows], indent=1) + "\n")
     return 0
+
+
+def _save(path: Path | None, rows: list[Row]) -> None:
+    if path is not None:
+        path.write_text(json.dumps([asdict(row) for row in rows], indent=1) + "\n")
 
 
 if __name__ == "__main__":
