@@ -139,7 +139,8 @@ def strip_pyproject(document: dict[str, Any], tool: str, *, constants: bool = Tr
                 own["version"] = MASK
             for key in VOLATILE_POETRY:
                 own.pop(key, None)
-            if constants and "project" not in document and own.get("package-mode", True):
+            # Poetry 1.8 reads [tool.poetry] alone, whatever [project] says.
+            if constants and "name" in own and own.get("package-mode", True):
                 own["description"] = ""
                 own["authors"] = []
         if own is not None and tool == "pdm":
