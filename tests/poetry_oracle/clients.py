@@ -11,7 +11,8 @@ downloading. Where `unshare` cannot make one, the proxy variables point at a clo
 127.0.0.1, which catches every request that honours them. Measured (docs/poetry-facts.md):
 `poetry check --lock`, `poetry install --no-root --dry-run`, `poetry show --tree`,
 `poetry export` and `pdm lock --check` read no index; `pdm install --dry-run
---frozen-lockfile` asks the index for the project's own build backend unless `--no-self`.
+--frozen-lockfile` asks the index for the project's own build backend unless `--no-self`,
+and resolves a lock without `inherit_metadata` again, which may need the index anyway.
 """
 
 from __future__ import annotations
