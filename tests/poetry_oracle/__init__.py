@@ -1,0 +1,1 @@
+"""The Poetry and PDM oracles: pinned releases, provisioned once, run offline."""
