@@ -795,9 +795,9 @@ class _Terminal(io.StringIO):
 
 
 def test_progress_bar_on_a_terminal(world: World, tmp_path: Path) -> None:
-    from lockstrip.fetch import fetch, find_credentials, plan_fetch
-    from lockstrip.project import read_project
-    from lockstrip.target import parse_target
+    from lockstrip.environment.target import parse_target
+    from lockstrip.formats.uv.fetch import fetch, find_credentials, plan_fetch
+    from lockstrip.formats.uv.model.project import read_project
 
     project = read_project(world.project)
     target = parse_target("3.12", "linux")

@@ -28,8 +28,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from lockstrip.errors import LockstripError
-from lockstrip.export import build_export
-from lockstrip.project import MemoryFiles, Project, read_files
+from lockstrip.formats.uv.model.project import MemoryFiles, Project, read_files
+from lockstrip.formats.uv.render.export import build_export
 
 SEEDS = seed_folders(max_lock_bytes=160_000)  # five projects, one a workspace of four
 

@@ -19,9 +19,9 @@ from pathlib import Path
 import pytest
 from helpers import REPO, run_uv
 
-from lockstrip._cli import run
-from lockstrip.explain import explain
-from lockstrip.project import read_project
+from lockstrip.cli import run
+from lockstrip.formats.uv.model.project import read_project
+from lockstrip.formats.uv.render.explain import explain
 
 HISTORIES = REPO / "fixtures" / "histories"
 SHARED_HISTORIES = REPO.parent / "shared" / "histories"

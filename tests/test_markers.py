@@ -1,4 +1,4 @@
-"""The three-valued PEP 508 evaluator of lockstrip.markers.
+"""The three-valued PEP 508 evaluator of lockstrip.environment.markers.
 
 * unit tests: precedence, parentheses, reversed operands, version and string comparisons,
   `in`, extras and uv's conflict items as set membership, unknown (None) results when the
@@ -19,8 +19,8 @@ import pytest
 from helpers import FIXTURES, load
 from packaging.markers import Marker
 
-from lockstrip.markers import MarkerError, Points, comparisons, conflict_item, evaluate
-from lockstrip.target import parse_target
+from lockstrip.environment.markers import MarkerError, Points, comparisons, conflict_item, evaluate
+from lockstrip.environment.target import parse_target
 
 LINUX_311: dict[str, str] = {
     "implementation_name": "cpython",

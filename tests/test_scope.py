@@ -1,7 +1,7 @@
 """Scopes (uv's selection options) and targets, against uv 0.13.8 on real corpus locks.
 
 * universal selection: for each fixture and a set of uv flags (groups, extras, members,
-  --all-*), the third-party packages `lockstrip.scope.select` takes are exactly those
+  --all-*), the third-party packages `selection.scope.select` takes are exactly those
   `uv export --frozen` prints with the same flags; where uv refuses the flags, so does
   lockstrip;
 * target selection: with `Target.environment()`, exactly what `uv sync --frozen --dry-run
@@ -43,14 +43,14 @@ from test_caching import (
     packages,
 )
 
-from lockstrip import _cli
-from lockstrip.digest import compute_digest
+from lockstrip import cli as _cli
+from lockstrip.environment.target import PLATFORMS, Target, best_artifact, parse_target
 from lockstrip.errors import InputError
-from lockstrip.export import build_export, write_export
-from lockstrip.project import Project, read_project
-from lockstrip.render_lock import render_lock
-from lockstrip.scope import SKIPS, Scope, Skip, select
-from lockstrip.target import PLATFORMS, Target, best_artifact, parse_target
+from lockstrip.formats.uv.model.project import Project, read_project
+from lockstrip.formats.uv.render.digest import compute_digest
+from lockstrip.formats.uv.render.export import build_export, write_export
+from lockstrip.formats.uv.render.lock import render_lock
+from lockstrip.formats.uv.selection.scope import SKIPS, Scope, Skip, select
 
 Installs = frozenset[tuple[str, str | None]]
 
@@ -676,7 +676,7 @@ def test_lock_level_forks_go_when_they_cover_every_environment(
 
 def test_forks_that_leave_environments_out_stay() -> None:
     """Forks whose union leaves an environment out (or that the check cannot decide) stay."""
-    from lockstrip.scope import _everywhere
+    from lockstrip.formats.uv.selection.scope import _everywhere
 
     read = project("microsoft__autogen__python")
     forks = read.lock.data["resolution-markers"]

@@ -23,9 +23,9 @@ from pathlib import Path
 
 import pytest
 
-from lockstrip import files
-from lockstrip.export import build_export, write_export
-from lockstrip.project import read_project
+from lockstrip.formats.uv.model.project import read_project
+from lockstrip.formats.uv.render.export import build_export, write_export
+from lockstrip.io import files
 
 CORPUS = Path(__file__).resolve().parent.parent / "fixtures" / "corpus"
 LARGEST = CORPUS / "embeddings-benchmark__mteb"
@@ -231,7 +231,7 @@ def test_remove_temporaries(tmp_path: Path) -> None:
 
 LOST = """
 import os, signal, weakref
-from lockstrip import _cli
+from lockstrip import cli as _cli
 
 class Thing:
     pass

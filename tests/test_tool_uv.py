@@ -22,9 +22,9 @@ from helpers import FIXTURES, copy_project, tomllib, uv_executable
 from oracle.backend import BACKEND, BUILD_SYSTEM
 from oracle.generate import render_toml
 
-from lockstrip import volatile
-from lockstrip.export import build_export, write_export
-from lockstrip.project import read_project
+from lockstrip.formats.uv.model.project import read_project
+from lockstrip.formats.uv.render.export import build_export, write_export
+from lockstrip.formats.uv.rules import volatile
 
 #: Settings that decide which interpreter `uv sync` uses, which uv may run, whether the
 #: project is synced at all, or which of uv's behaviours are on: dropping one lets the

@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 from helpers import FIXTURE_CASES, FIXTURES, SHARED_CORPUS, case_dirs, case_id, load, run_uv
 
-from lockstrip.export import Mode, build_export, write_export
-from lockstrip.project import read_project
+from lockstrip.formats.uv.model.project import read_project
+from lockstrip.formats.uv.render.export import Mode, build_export, write_export
 
 MODES: tuple[Mode, ...] = ("frozen", "locked")
 

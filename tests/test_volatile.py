@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 from helpers import FIXTURES, copy_project, tomllib
 
-from lockstrip import volatile
-from lockstrip.digest import compute_digest
-from lockstrip.export import build_export
-from lockstrip.project import read_project
-from lockstrip.render_lock import render_lock
+from lockstrip.formats.uv.model.project import read_project
+from lockstrip.formats.uv.render.digest import compute_digest
+from lockstrip.formats.uv.render.export import build_export
+from lockstrip.formats.uv.render.lock import render_lock
+from lockstrip.formats.uv.rules import volatile
 
 TABLES = [
     volatile.LOCK_KEYS,

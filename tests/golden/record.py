@@ -35,7 +35,7 @@ TARGET = ["--python-version", "3.12", "--python-platform", "x86_64-manylinux_2_2
 
 
 def _runner() -> Callable[[Sequence[str]], int]:
-    from lockstrip._cli import run
+    from lockstrip.cli import run
 
     return run
 

@@ -29,11 +29,11 @@ from pathlib import Path
 
 from helpers import uv_executable
 
-from lockstrip.digest import compute_digest
 from lockstrip.errors import InputError
-from lockstrip.export import Mode, build_export, write_export
-from lockstrip.project import Project, read_project
-from lockstrip.scope import SKIPS, Scope
+from lockstrip.formats.uv.model.project import Project, read_project
+from lockstrip.formats.uv.render.digest import compute_digest
+from lockstrip.formats.uv.render.export import Mode, build_export, write_export
+from lockstrip.formats.uv.selection.scope import SKIPS, Scope
 from oracle.generate import Generated, LocalPackage, generate
 from oracle.universe import Universe
 

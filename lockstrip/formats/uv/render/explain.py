@@ -1,7 +1,7 @@
 """Explanations: what changed between two projects, in dependency terms.
 
-The two projects are reduced to their digest views (so `lockstrip.volatile` alone decides
-what is volatile), keyed for people (packages by name and version, artifacts by file name,
+The two projects are reduced to their digest views (so `lockstrip.formats.uv.rules` alone
+decides what is volatile), keyed for people (packages by name and version, artifacts by file name,
 edges as requirement strings), and compared with deepdiff; the places it reports become
 changelog lines: `+ httpx 0.28.1`, `↑ requests 2.31.0 → 2.32.3`, ...
 """
@@ -13,10 +13,15 @@ import posixpath
 from collections.abc import Iterator, Mapping
 from typing import Any, NamedTuple
 
-from lockstrip.digest import compute_digest, digest_view, third_party_hash, view_header
-from lockstrip.lockfile import Source
-from lockstrip.project import Project
-from lockstrip.volatile import ARTIFACT_VOLATILE_KEYS, local_id
+from lockstrip.formats.uv.model.lockfile import Source
+from lockstrip.formats.uv.model.project import Project
+from lockstrip.formats.uv.render.digest import (
+    compute_digest,
+    digest_view,
+    third_party_hash,
+    view_header,
+)
+from lockstrip.formats.uv.rules.volatile import ARTIFACT_VOLATILE_KEYS, local_id
 
 __all__ = ["Change", "Explanation", "explain", "render_json", "render_text"]
 

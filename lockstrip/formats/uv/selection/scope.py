@@ -14,14 +14,14 @@ from collections import deque
 from collections.abc import Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
+from lockstrip.environment.markers import Environment, Points, comparisons, conflict_item
 from lockstrip.errors import InputError
-from lockstrip.lockfile import Package, Source, check_markers
-from lockstrip.markers import Environment, Points, comparisons, conflict_item
-from lockstrip.project import Project
+from lockstrip.formats.uv.model.lockfile import Package, Source, check_markers
+from lockstrip.formats.uv.model.project import Project
 
 if TYPE_CHECKING:
-    from lockstrip.markers import Dnf
-    from lockstrip.target import Target
+    from lockstrip.environment.markers import Dnf
+    from lockstrip.environment.target import Target
 
 __all__ = [
     "Scope",
@@ -503,7 +503,7 @@ def _followed(
 
 def _installed_artifact(table: dict[str, Any], target: Target) -> dict[str, Any]:
     """The package with only the artifact `target` installs (none if nothing fits)."""
-    from lockstrip.target import best_artifact
+    from lockstrip.environment.target import best_artifact
 
     best = best_artifact(table, target)
     out = {key: value for key, value in table.items() if key not in ("sdist", "wheels")}
@@ -620,9 +620,9 @@ def export_lock(
 ) -> dict[str, Any]:
     """A frozen view cut down to `selection`, holding only what that install reads: the
     packages it takes (local ones too, and no others) and the lock-level fields they use
-    (`lockstrip.volatile.SCOPED_DROPS` says what goes and why). With `skip`, the install
-    leaves those local packages out, and the export folds them (`fold`)."""
-    from lockstrip.volatile import strip_scoped_lock
+    (`rules.volatile.SCOPED_DROPS` says what goes and why). With `skip`, the install leaves
+    those local packages out, and the export folds them (`fold`)."""
+    from lockstrip.formats.uv.rules.volatile import strip_scoped_lock
 
     # the root project stays, without edges: uv checks that the lock holds the workspace root
     keep = frozenset(
@@ -694,7 +694,7 @@ def fold(
     by the extras the local edges activate), an install without its roots' dependencies
     (--only-group), a package kept that depends on a folded one other than a root, or a
     project-less root's own requirements in a lock with `environments`."""
-    from lockstrip.markers import ALWAYS, absorb, render_dnf
+    from lockstrip.environment.markers import ALWAYS, absorb, render_dnf
 
     roots = selection.roots
     if project.lock.data.get("conflicts") or not roots or not set(roots) <= skip:
@@ -804,7 +804,7 @@ def _redundant(
     which such an edge leaves as it is; so a member that adds an edge to a package it
     already pulls (`typing-extensions`, through pydantic) leaves the export alone. Tried in
     the lock's order, each against the edges still kept."""
-    from lockstrip.markers import absorb
+    from lockstrip.environment.markers import absorb
 
     outgoing: dict[tuple[int, str | None], list[tuple[int, list[str], frozenset[str]]]] = {}
 
@@ -867,7 +867,7 @@ def _edges_of(data: Mapping[str, Any], extra: str | None) -> list[Any]:
 def _term(edge: Mapping[str, Any], active: frozenset[str]) -> frozenset[str] | None:
     """An edge's marker as a clause term (empty: always), uv's conflict items decided by
     `active`; None when it cannot hold."""
-    from lockstrip.markers import residual
+    from lockstrip.environment.markers import residual
 
     marker = residual(edge.get("marker"), active)
     if marker is False:
@@ -927,7 +927,7 @@ def forks_bound_nothing(project: Project) -> bool:
 def _everywhere(project: Project, markers: list[str]) -> bool:
     """Whether, in every environment the lock's requires-python allows, one of `markers`
     holds for certain. Unknown variables or too many environments: False."""
-    from lockstrip.markers import evaluate
+    from lockstrip.environment.markers import evaluate
 
     environments = _environments(markers, project.lock.data.get("requires-python", ""))
     return all(any(evaluate(m, env) is True for m in markers) for env in environments)

@@ -1,8 +1,8 @@
 """The uv.lock model: packages, their sources, artifacts and dependency edges.
 
-Reading only. What is volatile is decided in `lockstrip.volatile`; this module checks that a
-lock has the shape uv writes and gives typed access to it. The raw tables stay available
-(`Lock.data`, `Package.data`) because the export keeps every field it does not strip.
+Reading only. What is volatile is decided in `lockstrip.formats.uv.rules`; this module
+checks that a lock has the shape uv writes and gives typed access to it. The raw tables
+stay available (`Lock.data`, `Package.data`) because the export keeps every field it does not strip.
 
 Validation happens here, once: `parse_lock` checks every field a command reads (with the
 types uv reads it with; a field no command reads is kept unjudged), so the commands trust
@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
+from lockstrip.environment.markers import MarkerError, check_marker
 from lockstrip.errors import InputError
-from lockstrip.markers import MarkerError, check_marker
 
 __all__ = [
     "SUPPORTED_LOCK_VERSIONS",

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import unquote
 
 from lockstrip.errors import InputError
-from lockstrip.lockfile import url_path
+from lockstrip.formats.uv.model.lockfile import url_path
 
 if TYPE_CHECKING:
     from packaging.tags import Tag

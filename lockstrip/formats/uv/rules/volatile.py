@@ -21,7 +21,7 @@ import re
 from collections.abc import Collection, Mapping, Sequence
 from typing import Any, Literal, NamedTuple
 
-from lockstrip.lockfile import Lock, Package, Source
+from lockstrip.formats.uv.model.lockfile import Lock, Package, Source
 
 __all__ = [
     "GROUP_METADATA_REVISION",

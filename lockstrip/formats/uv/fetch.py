@@ -42,13 +42,13 @@ from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
 
 from lockstrip import __version__
 from lockstrip.errors import InputError, OutputError
-from lockstrip.files import forget_temporary, track_temporary
+from lockstrip.io.files import forget_temporary, track_temporary
 
 if TYPE_CHECKING:
-    from lockstrip.lockfile import Package
-    from lockstrip.project import Project
-    from lockstrip.scope import Scope
-    from lockstrip.target import Target
+    from lockstrip.environment.target import Target
+    from lockstrip.formats.uv.model.lockfile import Package
+    from lockstrip.formats.uv.model.project import Project
+    from lockstrip.formats.uv.selection.scope import Scope
 
 __all__ = [
     "Artifact",
@@ -113,8 +113,8 @@ def plan_fetch(project: Project, scope: Scope | None, target: Target) -> Plan:
     the install builds it). Local packages (editable, virtual, directory) are the project's
     own and are skipped; git sources are reported, not fetched.
     """
-    from lockstrip.scope import Scope, select
-    from lockstrip.target import best_artifact
+    from lockstrip.environment.target import best_artifact
+    from lockstrip.formats.uv.selection.scope import Scope, select
 
     selection = select(project, scope or Scope(), target.environment())
     found: dict[str, Artifact] = {}

@@ -31,10 +31,10 @@ if TYPE_CHECKING:
     from pathlib import Path
     from typing import Any, TextIO
 
-    from lockstrip.export import Export
-    from lockstrip.project import Project
-    from lockstrip.scope import Scope, Skip
-    from lockstrip.target import Target
+    from lockstrip.environment.target import Target
+    from lockstrip.formats.uv.model.project import Project
+    from lockstrip.formats.uv.render.export import Export
+    from lockstrip.formats.uv.selection.scope import Scope, Skip
 
 EXIT_OK = 0
 EXIT_DIFFERS = 1
@@ -153,8 +153,12 @@ Services: lockstrip dockerfile --package api --package worker > Dockerfile
 
 
 def _dockerfile(args: argparse.Namespace) -> int:
-    from lockstrip.dockerfile import index_secrets, parse_lockstrip_spec, render_dockerfile
-    from lockstrip.project import read_project
+    from lockstrip.formats.uv.model.project import read_project
+    from lockstrip.formats.uv.render.dockerfile import (
+        index_secrets,
+        parse_lockstrip_spec,
+        render_dockerfile,
+    )
 
     lockstrip = parse_lockstrip_spec(args.lockstrip_spec)
     project = read_project(args.project)
@@ -170,8 +174,8 @@ def _colour(stream: TextIO) -> bool:
 
 
 def _export(args: argparse.Namespace) -> int:
-    from lockstrip.export import build_export, write_export
-    from lockstrip.project import read_project
+    from lockstrip.formats.uv.model.project import read_project
+    from lockstrip.formats.uv.render.export import build_export, write_export
 
     project = read_project(args.project)
     scope, target = _selection(args, project)
@@ -193,9 +197,9 @@ def _export(args: argparse.Namespace) -> int:
 
 def _stale_explanation(out: Path, wanted: Export) -> str | None:
     """Why the export at `out` differs from `wanted`, or None when it is missing or equal."""
-    from lockstrip.explain import explain, render_text
-    from lockstrip.export import is_export, same_content
-    from lockstrip.project import MemoryFiles, read_files, read_project
+    from lockstrip.formats.uv.model.project import MemoryFiles, read_files, read_project
+    from lockstrip.formats.uv.render.explain import explain, render_text
+    from lockstrip.formats.uv.render.export import is_export, same_content
 
     if not out.is_dir() or not is_export(out) or same_content(out, wanted.files):
         return None
@@ -208,9 +212,14 @@ def _stale_explanation(out: Path, wanted: Export) -> str | None:
 
 
 def _check(args: argparse.Namespace) -> int:
-    from lockstrip.explain import explain, render_json, render_text
-    from lockstrip.export import build_export, export_options, is_export, same_content
-    from lockstrip.project import MemoryFiles, read_files, read_project
+    from lockstrip.formats.uv.model.project import MemoryFiles, read_files, read_project
+    from lockstrip.formats.uv.render.explain import explain, render_json, render_text
+    from lockstrip.formats.uv.render.export import (
+        build_export,
+        export_options,
+        is_export,
+        same_content,
+    )
 
     project = read_project(args.project)
     out: Path = args.out
@@ -252,7 +261,7 @@ def _report(args: argparse.Namespace, message: str, data: dict[str, Any], projec
     there is no readable export to take it from."""
     stale = bool(data.get("stale"))
     if args.json:
-        from lockstrip.digest import compute_digest
+        from lockstrip.formats.uv.render.digest import compute_digest
 
         new = compute_digest(project).value
         fields: dict[str, Any] = {
@@ -272,10 +281,10 @@ def _report(args: argparse.Namespace, message: str, data: dict[str, Any], projec
 
 
 def _diff(args: argparse.Namespace) -> int:
-    from lockstrip.explain import explain, render_json, render_text
+    from lockstrip.formats.uv.render.explain import explain, render_json, render_text
 
     if args.git is not None:
-        from lockstrip.git import read_revision, revision_range
+        from lockstrip.formats.uv.model.git import read_revision, revision_range
 
         if len(args.paths) > 1:
             raise InputError(args.paths[1], "with --git, give at most one PROJECT_DIR")
@@ -305,14 +314,14 @@ def _diff(args: argparse.Namespace) -> int:
 
 def _export_changed(old: Project, new: Project) -> bool:
     """Whether the two sides' exports differ, in the mode of the side that is an export."""
-    from lockstrip.export import build_export, export_mode
+    from lockstrip.formats.uv.render.export import build_export, export_mode
 
     mode = export_mode(old.root) or export_mode(new.root) or "frozen"
     return build_export(old, mode).files != build_export(new, mode).files
 
 
 def _read_side(path: Path) -> Project:
-    from lockstrip.project import read_project
+    from lockstrip.formats.uv.model.project import read_project
 
     if path.is_dir() and not (path / "uv.lock").exists():
         raise InputError(path, "is neither a uv project nor a lockstrip export (no uv.lock)")
@@ -322,8 +331,8 @@ def _read_side(path: Path) -> Project:
 
 def _comparable(side: Project, other: Project) -> Project:
     """A project compared with an export is compared as its export, in the export's mode."""
-    from lockstrip.export import build_export, export_mode
-    from lockstrip.project import MemoryFiles, read_files
+    from lockstrip.formats.uv.model.project import MemoryFiles, read_files
+    from lockstrip.formats.uv.render.export import build_export, export_mode
 
     mode = export_mode(other.root)
     if mode is None or export_mode(side.root) is not None:
@@ -421,7 +430,7 @@ def _scope(args: argparse.Namespace) -> Scope | None:
     _check_selection(args)
     if not any(getattr(args, dest) for dest in _SELECTION_DESTS):
         return None  # the common case stays off scope.py's imports (markers, tags)
-    from lockstrip.scope import Scope
+    from lockstrip.formats.uv.selection.scope import Scope
 
     scope = Scope(
         groups=tuple(args.group),
@@ -444,7 +453,7 @@ def _selection(args: argparse.Namespace, project: Project) -> tuple[Scope | None
     scope = _scope(args)
     if args.python_version is None and args.python_platform is None:
         return scope, None
-    from lockstrip.target import parse_target
+    from lockstrip.environment.target import parse_target
 
     requires_python, source = project.requires_python
     target = parse_target(args.python_version, args.python_platform, requires_python, str(source))
@@ -452,8 +461,8 @@ def _selection(args: argparse.Namespace, project: Project) -> tuple[Scope | None
 
 
 def _digest(args: argparse.Namespace) -> int:
-    from lockstrip.digest import compute_digest
-    from lockstrip.project import read_project
+    from lockstrip.formats.uv.model.project import read_project
+    from lockstrip.formats.uv.render.digest import compute_digest
 
     fmt = "json" if args.json else args.format
     if args.name is not None and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_.-]*", args.name):
@@ -477,7 +486,7 @@ def _digest(args: argparse.Namespace) -> int:
         name = args.name or "digest"
         from pathlib import Path
 
-        from lockstrip.files import append
+        from lockstrip.io.files import append
 
         append(Path(output), f"{name}={result.value}\n".encode())
         text = f"{name}={result.value}"
@@ -512,10 +521,10 @@ Example: lockstrip fetch . --dest wheels --python-version 3.12 --python-platform
 
 
 def _fetch(args: argparse.Namespace) -> int:
-    from lockstrip.export import export_options
-    from lockstrip.fetch import fetch, find_credentials, plan_fetch
-    from lockstrip.project import read_project
-    from lockstrip.target import running_target
+    from lockstrip.environment.target import running_target
+    from lockstrip.formats.uv.fetch import fetch, find_credentials, plan_fetch
+    from lockstrip.formats.uv.model.project import read_project
+    from lockstrip.formats.uv.render.export import export_options
 
     if args.jobs < 1 or args.retries < 0:
         raise InputError("--jobs" if args.jobs < 1 else "--retries", "is out of range")
@@ -535,7 +544,7 @@ def _fetch(args: argparse.Namespace) -> int:
 
 def _write_if_changed(path: Path, text: str) -> None:
     """Write a small file only when its content changes: its mtime and hash mean something."""
-    from lockstrip.files import write_if_changed
+    from lockstrip.io.files import write_if_changed
 
     write_if_changed(path, text.encode("utf-8"))
 
@@ -898,7 +907,7 @@ def main() -> None:
     finally:
         for signum in (signal.SIGINT, signal.SIGTERM):  # nothing may stop the cleanup
             signal.signal(signum, signal.SIG_IGN)
-        files = sys.modules.get("lockstrip.files")  # what registers temporaries, if it ran
+        files = sys.modules.get("lockstrip.io.files")  # what registers temporaries, if it ran
         if files is not None:
             files.remove_temporaries()
     if interrupted is None and _received:  # the interrupt was lost on the way: still one

@@ -6,7 +6,7 @@ import subprocess
 from pathlib import Path
 
 from lockstrip.errors import InputError
-from lockstrip.project import Project, read_files
+from lockstrip.formats.uv.model.project import Project, read_files
 
 __all__ = ["GitFiles", "read_revision", "revision_range"]
 

@@ -18,13 +18,13 @@ from collections import deque
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from lockstrip.lockfile import Package
-from lockstrip.markers import ALWAYS, Dnf, absorb, render_dnf, residual
+from lockstrip.environment.markers import ALWAYS, Dnf, absorb, render_dnf, residual
+from lockstrip.formats.uv.model.lockfile import Package
 
 if TYPE_CHECKING:
-    from lockstrip.project import Project
-    from lockstrip.scope import PackageIndex, Scope, Selection
-    from lockstrip.target import Target
+    from lockstrip.environment.target import Target
+    from lockstrip.formats.uv.model.project import Project
+    from lockstrip.formats.uv.selection.scope import PackageIndex, Scope, Selection
 
 __all__ = ["render_requirements"]
 
@@ -43,7 +43,7 @@ def render_requirements(
 
     `command` is the option list written in the header, so the file says how to remake it.
     """
-    from lockstrip.scope import Scope, select
+    from lockstrip.formats.uv.selection.scope import Scope, select
 
     scope = scope or Scope()
     selection = select(project, scope, target.environment() if target else None)
@@ -78,7 +78,7 @@ def _hashes(package: Package, target: Target | None) -> list[str]:
     if target is None:
         tables: Iterable[Mapping[str, Any]] = package.artifacts()
     else:
-        from lockstrip.target import best_artifact
+        from lockstrip.environment.target import best_artifact
 
         best = best_artifact(package.data, target)
         tables = [] if best is None else [best]
@@ -97,7 +97,7 @@ def _reach_markers(project: Project, selection: Selection) -> dict[int, str | No
     items (`extra == 'extra-7-...'`) are decided by the extras and groups the install
     activates (`Selection.active`).
     """
-    from lockstrip.scope import PackageIndex
+    from lockstrip.formats.uv.selection.scope import PackageIndex
 
     lock = PackageIndex(project.lock.packages)
     state: dict[int, Dnf] = {index: ALWAYS for index in selection.roots}
