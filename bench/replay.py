@@ -770,7 +770,8 @@ def scoped_snapshot(project: Project, scope: Any, view: str | None) -> ScopedSna
 def scoped_parts(project: Project, scope: Any) -> dict[str, Any]:
     """What the scoped digest hashes, split for classifying: the local packages the scope
     installs, the third-party tables by `name version`, the local tables, the header."""
-    from lockstrip.formats.uv.selection.scope import restrict, select
+    from lockstrip.formats.uv.rules.restrict import restrict
+    from lockstrip.formats.uv.selection.select import select
 
     view = digest_view(project)
     selection = select(project, scope, None)

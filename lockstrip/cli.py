@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from lockstrip.environment.target import Target
     from lockstrip.formats.uv.model.project import Project
     from lockstrip.formats.uv.render.export import Export
-    from lockstrip.formats.uv.selection.scope import Scope, Skip
+    from lockstrip.formats.uv.selection.request import Scope, Skip
 
 EXIT_OK = 0
 EXIT_DIFFERS = 1
@@ -430,7 +430,7 @@ def _scope(args: argparse.Namespace) -> Scope | None:
     _check_selection(args)
     if not any(getattr(args, dest) for dest in _SELECTION_DESTS):
         return None  # the common case stays off scope.py's imports (markers, tags)
-    from lockstrip.formats.uv.selection.scope import Scope
+    from lockstrip.formats.uv.selection.request import Scope
 
     scope = Scope(
         groups=tuple(args.group),

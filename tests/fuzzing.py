@@ -370,7 +370,7 @@ def _entry_points(
     from lockstrip.formats.uv.render.dockerfile import render_dockerfile
     from lockstrip.formats.uv.render.explain import explain, render_json, render_text
     from lockstrip.formats.uv.render.export import build_export
-    from lockstrip.formats.uv.selection.scope import Scope
+    from lockstrip.formats.uv.selection.request import Scope
 
     target = parse_target("3.12", "linux")
     assert target is not None

@@ -121,9 +121,9 @@ CRASHES = [
     ("000pp__doom", "pyproject.toml", ["tool", "uv"], "sys_platform == 'linux' and"),
     # explain._artifacts: AttributeError (an sdist URL that is not a string)
     ("000pp__doom", "uv.lock", ["package", 14, "sdist", "url"], 133),
-    # scope._points: TypeError (a marker that is not a string)
+    # scope.environment_points: TypeError (a marker that is not a string)
     ("000pp__doom", "uv.lock", ["package", 7, "dependencies", 0, "marker"], [{}]),
-    # scope._groups_of: AttributeError ([[package.metadata]], an array of tables)
+    # scope.groups_of: AttributeError ([[package.metadata]], an array of tables)
     ("astral-sh__uv-docker-example", "uv.lock", ["package", 37, "metadata"], [{}]),
 ]
 

@@ -34,7 +34,7 @@ from projects import (
 from lockstrip.formats.uv.model.project import read_project
 from lockstrip.formats.uv.render.digest import compute_digest
 from lockstrip.formats.uv.render.export import build_export
-from lockstrip.formats.uv.selection.scope import Scope
+from lockstrip.formats.uv.selection.request import Scope
 
 #: The third-party world: a (version, requirements) or a version per package.
 DISTS: dict[str, list[Dist]] = {

@@ -1,7 +1,7 @@
 """Scopes (uv's selection options) and targets, against uv 0.13.8 on real corpus locks.
 
 * universal selection: for each fixture and a set of uv flags (groups, extras, members,
-  --all-*), the third-party packages `selection.scope.select` takes are exactly those
+  --all-*), the third-party packages `selection.select.select` takes are exactly those
   `uv export --frozen` prints with the same flags; where uv refuses the flags, so does
   lockstrip;
 * target selection: with `Target.environment()`, exactly what `uv sync --frozen --dry-run
@@ -50,7 +50,8 @@ from lockstrip.formats.uv.model.project import Project, read_project
 from lockstrip.formats.uv.render.digest import compute_digest
 from lockstrip.formats.uv.render.export import build_export, write_export
 from lockstrip.formats.uv.render.lock import render_lock
-from lockstrip.formats.uv.selection.scope import SKIPS, Scope, Skip, select
+from lockstrip.formats.uv.selection.request import SKIPS, Scope, Skip
+from lockstrip.formats.uv.selection.select import select
 
 Installs = frozenset[tuple[str, str | None]]
 
@@ -676,7 +677,7 @@ def test_lock_level_forks_go_when_they_cover_every_environment(
 
 def test_forks_that_leave_environments_out_stay() -> None:
     """Forks whose union leaves an environment out (or that the check cannot decide) stay."""
-    from lockstrip.formats.uv.selection.scope import _everywhere
+    from lockstrip.formats.uv.selection.environments import _everywhere
 
     read = project("microsoft__autogen__python")
     forks = read.lock.data["resolution-markers"]

@@ -33,7 +33,7 @@ from lockstrip.errors import InputError
 from lockstrip.formats.uv.model.project import Project, read_project
 from lockstrip.formats.uv.render.digest import compute_digest
 from lockstrip.formats.uv.render.export import Mode, build_export, write_export
-from lockstrip.formats.uv.selection.scope import SKIPS, Scope
+from lockstrip.formats.uv.selection.request import SKIPS, Scope
 from oracle.generate import Generated, LocalPackage, generate
 from oracle.universe import Universe
 

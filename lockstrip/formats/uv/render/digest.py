@@ -12,7 +12,7 @@ from lockstrip.formats.uv.rules.volatile import strip_lock, strip_root_pyproject
 
 if TYPE_CHECKING:
     from lockstrip.environment.target import Target
-    from lockstrip.formats.uv.selection.scope import Scope
+    from lockstrip.formats.uv.selection.request import Scope
 
 __all__ = ["Digest", "compute_digest", "digest_view", "third_party_hash", "view_header"]
 
@@ -64,7 +64,8 @@ _dumps = _ENCODER.encode
 
 
 def _scoped(project: Project, view: dict[str, Any], scope: Scope, target: Target | None) -> Digest:
-    from lockstrip.formats.uv.selection.scope import restrict, select
+    from lockstrip.formats.uv.rules.restrict import restrict
+    from lockstrip.formats.uv.selection.select import select
 
     selection = select(project, scope, target.environment() if target else None)
     lock = restrict(view["lock"], project, selection, target, keep_locals=False)
@@ -132,9 +133,7 @@ def compute_digest(
     if view is None:
         view = digest_view(project)
     if scope is not None or target is not None:
-        from lockstrip.formats.uv.selection.scope import (
-            Scope,  # only scoped digests pay for markers and tags
-        )
+        from lockstrip.formats.uv.selection.request import Scope
 
         return _scoped(project, view, scope or Scope(), target)
     packages = view["lock"].get("package", ())

@@ -21,7 +21,7 @@ from lockstrip.errors import InputError
 from lockstrip.formats.uv.model.project import Project
 
 if TYPE_CHECKING:
-    from lockstrip.formats.uv.selection.scope import Skip
+    from lockstrip.formats.uv.selection.request import Skip
 
 __all__ = [
     "UV_VERSION",
@@ -150,7 +150,8 @@ def services(project: Project, names: Sequence[str]) -> tuple[Service, ...]:
     installs (scope.py walks the lock as uv does), so its stage copies those folders only."""
     from packaging.utils import canonicalize_name
 
-    from lockstrip.formats.uv.selection.scope import Scope, select
+    from lockstrip.formats.uv.selection.request import Scope
+    from lockstrip.formats.uv.selection.select import select
 
     members = sorted(project.lock.members)
     found = []

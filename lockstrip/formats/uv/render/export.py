@@ -35,7 +35,7 @@ from lockstrip.io.files import (
 
 if TYPE_CHECKING:
     from lockstrip.environment.target import Target
-    from lockstrip.formats.uv.selection.scope import Scope, Skip
+    from lockstrip.formats.uv.selection.request import Scope, Skip
 
 __all__ = [
     "Export",
@@ -128,14 +128,10 @@ def build_export(
     groups: dict[str | None, set[str]] | None = None  # None: every group name stays
     extras: dict[str, set[str]] | None = None  # None: every extra name stays
     if scope is not None or target is not None or skip is not None:
-        from lockstrip.formats.uv.selection.scope import (
-            Scope,
-            export_lock,
-            extra_names,
-            group_names,
-            select,
-            target_args,
-        )
+        from lockstrip.formats.uv.rules.restrict import export_lock
+        from lockstrip.formats.uv.selection.names import extra_names, group_names
+        from lockstrip.formats.uv.selection.request import Scope, target_args
+        from lockstrip.formats.uv.selection.select import select
 
         if mode == "locked":
             raise InputError(

@@ -24,7 +24,8 @@ from lockstrip.formats.uv.model.lockfile import Package
 if TYPE_CHECKING:
     from lockstrip.environment.target import Target
     from lockstrip.formats.uv.model.project import Project
-    from lockstrip.formats.uv.selection.scope import PackageIndex, Scope, Selection
+    from lockstrip.formats.uv.selection.request import Scope
+    from lockstrip.formats.uv.selection.select import PackageIndex, Selection
 
 __all__ = ["render_requirements"]
 
@@ -43,7 +44,8 @@ def render_requirements(
 
     `command` is the option list written in the header, so the file says how to remake it.
     """
-    from lockstrip.formats.uv.selection.scope import Scope, select
+    from lockstrip.formats.uv.selection.request import Scope
+    from lockstrip.formats.uv.selection.select import select
 
     scope = scope or Scope()
     selection = select(project, scope, target.environment() if target else None)
@@ -97,7 +99,7 @@ def _reach_markers(project: Project, selection: Selection) -> dict[int, str | No
     items (`extra == 'extra-7-...'`) are decided by the extras and groups the install
     activates (`Selection.active`).
     """
-    from lockstrip.formats.uv.selection.scope import PackageIndex
+    from lockstrip.formats.uv.selection.select import PackageIndex
 
     lock = PackageIndex(project.lock.packages)
     state: dict[int, Dnf] = {index: ALWAYS for index in selection.roots}
