@@ -80,11 +80,11 @@ from pathlib import Path
 from typing import Any
 
 from lockstrip import __version__
+from lockstrip.formats.uv.model.locals import local_id
 from lockstrip.formats.uv.model.project import Project, read_project
 from lockstrip.formats.uv.render.digest import compute_digest, digest_view, third_party_hash
 from lockstrip.formats.uv.render.explain import Explanation, explain
 from lockstrip.formats.uv.render.export import build_export
-from lockstrip.formats.uv.rules.volatile import local_id
 from lockstrip.io.tomlread import parse_toml
 
 ROOT = Path(__file__).resolve().parent.parent

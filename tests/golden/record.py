@@ -164,8 +164,9 @@ def main(argv: Sequence[str]) -> int:
         differ = sorted(
             k for k in golden.keys() | results.keys() if golden.get(k) != results.get(k)
         )
-        for key in differ:
+        for key in differ[:10]:
             print(key)
+        print(f"{len(differ)} of {len(golden)} outputs differ")
         return 1 if differ else 0
     GOLDEN.write_text(json.dumps(results, indent=1, sort_keys=True) + "\n")
     print(f"{len(results)} outputs recorded in {GOLDEN.relative_to(REPO)}")

@@ -8,7 +8,8 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from lockstrip.formats.uv.model.project import Project
-from lockstrip.formats.uv.rules.volatile import strip_lock, strip_root_pyproject
+from lockstrip.formats.uv.rules.lock import strip_lock
+from lockstrip.formats.uv.rules.pyproject import strip_root_pyproject
 
 if TYPE_CHECKING:
     from lockstrip.environment.target import Target

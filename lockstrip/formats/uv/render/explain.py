@@ -13,6 +13,7 @@ import posixpath
 from collections.abc import Iterator, Mapping
 from typing import Any, NamedTuple
 
+from lockstrip.formats.uv.model.locals import local_id
 from lockstrip.formats.uv.model.lockfile import Source
 from lockstrip.formats.uv.model.project import Project
 from lockstrip.formats.uv.render.digest import (
@@ -21,7 +22,7 @@ from lockstrip.formats.uv.render.digest import (
     third_party_hash,
     view_header,
 )
-from lockstrip.formats.uv.rules.volatile import ARTIFACT_VOLATILE_KEYS, local_id
+from lockstrip.formats.uv.rules.lock import ARTIFACT_VOLATILE_KEYS
 
 __all__ = ["Change", "Explanation", "explain", "render_json", "render_text"]
 
@@ -343,7 +344,7 @@ def _volatile_notes(
     # Over the artifacts on both sides: an added or removed artifact is a change line already.
     artifacts = _artifacts_by_id(old), _artifacts_by_id(new)
     common = sorted(artifacts[0].keys() & artifacts[1].keys())
-    for field in ARTIFACT_VOLATILE_KEYS:  # what volatile.py strips from every artifact
+    for field in ARTIFACT_VOLATILE_KEYS:  # what rules/lock.py strips from every artifact
         values = [[side[key].get(field) for key in common] for side in artifacts]
         counts = [sum(value is not None for value in side) for side in values]
         if counts[0] != counts[1]:

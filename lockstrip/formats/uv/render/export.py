@@ -11,20 +11,19 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 from lockstrip.errors import InputError, LockstripError, OutputError
+from lockstrip.formats.uv.model.locals import LOCAL_SOURCE_KINDS
 from lockstrip.formats.uv.model.project import Project
 from lockstrip.formats.uv.render.lock import render_lock
 from lockstrip.formats.uv.render.pyproject import render_pyproject
-from lockstrip.formats.uv.rules.volatile import (
-    LOCAL_SOURCE_KINDS,
+from lockstrip.formats.uv.rules.lock import strip_lock
+from lockstrip.formats.uv.rules.pyproject import (
     keep_groups,
-    keep_lock_extras,
-    keep_lock_groups,
     kept_group_names,
     static_metadata,
-    strip_lock,
     strip_member_pyproject,
     strip_root_pyproject,
 )
+from lockstrip.formats.uv.rules.scoped import keep_lock_extras, keep_lock_groups
 from lockstrip.io.files import (
     deferred_interrupts,
     forget_temporary,
@@ -113,7 +112,7 @@ def build_export(
 ) -> Export:
     """The export's files; with a scope or a target, only what that install reads: the
     packages it takes, the members it starts from or reaches (lock, `[manifest] members`,
-    workspace, skeletons) and the group names it chooses (`volatile.SCOPED_DROPS`).
+    workspace, skeletons) and the group names it chooses (`rules.scoped.SCOPED_DROPS`).
 
     `requirements` adds requirements.txt: the same install's third-party pins with hashes,
     for an offline install from a wheelhouse (`lockstrip fetch`).

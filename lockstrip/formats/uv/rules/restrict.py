@@ -151,9 +151,9 @@ def export_lock(
 ) -> dict[str, Any]:
     """A frozen view cut down to `selection`, holding only what that install reads: the
     packages it takes (local ones too, and no others) and the lock-level fields they use
-    (`rules.volatile.SCOPED_DROPS` says what goes and why). With `skip`, the install leaves
+    (`rules.scoped.SCOPED_DROPS` says what goes and why). With `skip`, the install leaves
     those local packages out, and the export folds them (`fold`)."""
-    from lockstrip.formats.uv.rules.volatile import strip_scoped_lock
+    from lockstrip.formats.uv.rules.scoped import strip_scoped_lock
 
     # the root project stays, without edges: uv checks that the lock holds the workspace root
     keep = frozenset(

@@ -103,7 +103,7 @@ def _markers(project: Project) -> Iterator[str]:
 def forks_bound_nothing(project: Project) -> bool:
     """Whether the lock-level `resolution-markers` cover every environment the lock's
     requires-python allows, so that they bound none of the markers uv prints (a scoped
-    export then drops them: `volatile.SCOPED_DROPS`). A whole resolution's forks do."""
+    export then drops them: `rules.scoped.SCOPED_DROPS`). A whole resolution's forks do."""
     forks: list[str] = project.lock.data.get("resolution-markers", [])
     return bool(forks) and _everywhere(project, forks)
 

@@ -38,7 +38,7 @@ def extra_names(project: Project, scope: Scope, selection: Selection) -> dict[st
     """The extras (normalized) each local lock entry of a scoped export keeps in
     `provides-extras`, by package name: those whose edges the install reads, and those the
     scope names for the packages it starts from (all of theirs with `--all-extras`), which uv
-    looks up (`volatile.SCOPED_DROPS`)."""
+    looks up (`rules.scoped.SCOPED_DROPS`)."""
     found: dict[str, set[str]] = {}
     for index, kind, extra in selection.tables:
         if kind == "optional-dependencies" and index is not None and extra is not None:
