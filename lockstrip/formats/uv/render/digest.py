@@ -64,11 +64,15 @@ _ENCODER = json.JSONEncoder(
 _dumps = _ENCODER.encode
 
 
-def _scoped(project: Project, view: dict[str, Any], scope: Scope, target: Target | None) -> Digest:
+def _scoped(
+    project: Project, view: dict[str, Any] | None, scope: Scope, target: Target | None
+) -> Digest:
+    """Select, strip, render: the install's selection is decided before the rules run."""
     from lockstrip.formats.uv.rules.restrict import restrict
     from lockstrip.formats.uv.selection.select import select
 
     selection = select(project, scope, target.environment() if target else None)
+    view = digest_view(project) if view is None else view
     lock = restrict(view["lock"], project, selection, target, keep_locals=False)
     header = {
         "scope": scope.describe(),
@@ -131,12 +135,12 @@ def compute_digest(
     artifact the target installs, when there is a target), under a header that names them.
     `view` is the project's `digest_view`, when the caller has it already; it is not changed.
     """
-    if view is None:
-        view = digest_view(project)
     if scope is not None or target is not None:
         from lockstrip.formats.uv.selection.request import Scope
 
         return _scoped(project, view, scope or Scope(), target)
+    if view is None:
+        view = digest_view(project)
     packages = view["lock"].get("package", ())
     local = sum(1 for p in project.lock.packages if project.locals.is_local(p))
     artifacts = sum(

@@ -8,22 +8,15 @@ import shlex
 import shutil
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-from lockstrip.errors import InputError, LockstripError, OutputError
-from lockstrip.formats.uv.model.locals import LOCAL_SOURCE_KINDS
+from lockstrip.errors import LockstripError, OutputError
 from lockstrip.formats.uv.model.project import Project
 from lockstrip.formats.uv.render.lock import render_lock
 from lockstrip.formats.uv.render.pyproject import render_pyproject
-from lockstrip.formats.uv.rules.lock import strip_lock
-from lockstrip.formats.uv.rules.pyproject import (
-    keep_groups,
-    kept_group_names,
-    static_metadata,
-    strip_member_pyproject,
-    strip_root_pyproject,
-)
-from lockstrip.formats.uv.rules.scoped import keep_lock_extras, keep_lock_groups
+from lockstrip.formats.uv.rules.apply import strip_export
+from lockstrip.formats.uv.selection.plan import plan_install
+from lockstrip.formats.uv.selection.request import Mode
 from lockstrip.io.files import (
     deferred_interrupts,
     forget_temporary,
@@ -48,7 +41,6 @@ __all__ = [
     "write_export",
 ]
 
-Mode = Literal["frozen", "locked"]
 
 #: The first line of every pyproject.toml lockstrip writes starts so: how it knows its own
 #: folders. The rest of the line names the mode, so `lockstrip check` needs no --mode.
@@ -119,92 +111,26 @@ def build_export(
 
     `skip` ("workspace", "local") is for an install that leaves those local packages out
     (`uv sync --no-install-workspace`, `--no-install-local`): it reads them only to find the
-    third-party ones, so the export folds them into its root (`scope.Fold`).
-    """
-    options: list[str] = []
-    lock = strip_lock(project.lock, project.locals, mode)
-    members = list(project.members)
-    groups: dict[str | None, set[str]] | None = None  # None: every group name stays
-    extras: dict[str, set[str]] | None = None  # None: every extra name stays
-    if scope is not None or target is not None or skip is not None:
-        from lockstrip.formats.uv.rules.restrict import export_lock
-        from lockstrip.formats.uv.selection.names import extra_names, group_names
-        from lockstrip.formats.uv.selection.request import Scope, target_args
-        from lockstrip.formats.uv.selection.select import select
+    third-party ones, so the export folds them into its root (`selection.fold.Fold`).
 
-        if mode == "locked":
-            raise InputError(
-                project.lock.path,
-                "a scoped or targeted export cannot pass `uv lock --check`; use --mode frozen",
-                field="--mode",
-            )
-        scope = scope or Scope()
-        selection = select(project, scope, target.environment() if target else None)
-        lock = export_lock(lock, project, selection, target, skip, scope)
-        kept = {
-            table["name"]
-            for table in lock["package"]
-            if LOCAL_SOURCE_KINDS.keys() & table["source"].keys()
-        }
-        members = [member for member in members if member.name in kept]
-        groups = group_names(project, scope, selection)
-        extras = extra_names(project, scope, selection)
-        options = scope.to_args() + target_args(target) + ([f"--no-install-{skip}"] if skip else [])
-    if requirements:
-        options.append("--requirements")
-    workspace = [member.path for member in members if member.workspace_member]
-    stripped = strip_root_pyproject(
-        project.pyproject, mode, lock_name=project.root_name, members=workspace
-    )
-    if skip is not None:
-        stripped = static_metadata(stripped)
-    #: Local package name -> the groups its scoped pyproject keeps, which its lock entry
-    #: then names (`keep_lock_groups`).
-    kept_groups: dict[str | None, set[str]] = {}
-    if groups is not None:
-        kept_groups[project.root_name] = kept_group_names(stripped, groups[None])
-        stripped = keep_groups(stripped, groups[None])
-    files = {"pyproject.toml": header(mode, options) + render_pyproject(stripped)}
-    # Every local package inside the project, workspace member or path dependency: uv's
-    # install plan looks each one up at its path, even where it will not be installed.
-    for member in members:
-        rel = f"{member.path}/pyproject.toml"
-        if mode == "frozen" and not member.workspace_member and project.files.read(rel) is None:
-            source: Mapping[str, Any] = {}  # a setup.py path dependency: the lock names it
-        else:
-            source = project.member_pyproject(member)
-        doc = strip_member_pyproject(source, mode, name=member.name)
-        if skip is not None:
-            doc = static_metadata(doc)
-        if groups is not None:
-            kept_groups[member.name] = kept_group_names(doc, groups.get(member.name, set()))
-            doc = keep_groups(doc, groups.get(member.name, set()))
-        files[f"{member.path}/pyproject.toml"] = header(mode, options) + render_pyproject(doc)
-    if kept_groups or extras is not None:
-        lock = {**lock, "package": [_scoped_local(t, kept_groups, extras) for t in lock["package"]]}
-    files["uv.lock"] = render_lock(lock)
-    if requirements:
+    One pass: the install's plan is decided first (`plan_install`), the rules then strip
+    every file for it (`strip_export`), and the files are rendered from the result.
+    """
+    plan = plan_install(project, mode, scope, target, skip=skip, requirements=requirements)
+    stripped = strip_export(project, plan)
+    files = {
+        path: header(mode, plan.options) + render_pyproject(doc)
+        for path, doc in stripped.pyprojects.items()
+    }
+    files["uv.lock"] = render_lock(stripped.lock)
+    if plan.selection is not None and requirements:
         from lockstrip.formats.uv.render.requirements import render_requirements
 
-        files["requirements.txt"] = render_requirements(project, scope, target, options)
+        files["requirements.txt"] = render_requirements(
+            project, plan.selection, target, plan.options
+        )
     sources = (project.root, *(project.root / member.path for member in project.members))
     return Export(dict(sorted(files.items())), tuple(_warnings(project, mode)), sources)
-
-
-def _scoped_local(
-    table: dict[str, Any],
-    groups: Mapping[str | None, set[str]],
-    extras: Mapping[str, set[str]] | None,
-) -> dict[str, Any]:
-    """A scoped export's lock entry: a local one names only the groups its pyproject keeps
-    and the extras the install chooses (`keep_lock_groups`, `keep_lock_extras`)."""
-    if not LOCAL_SOURCE_KINDS.keys() & table["source"].keys():
-        return table
-    if table.get("name") in groups:
-        table = keep_lock_groups(table, groups[table["name"]])
-    if extras is not None:
-        table = keep_lock_extras(table, extras.get(table["name"], set()))
-    return table
 
 
 def _dynamic(doc: Mapping[str, Any]) -> list[str]:

@@ -24,7 +24,6 @@ from lockstrip.formats.uv.model.lockfile import Package
 if TYPE_CHECKING:
     from lockstrip.environment.target import Target
     from lockstrip.formats.uv.model.project import Project
-    from lockstrip.formats.uv.selection.request import Scope
     from lockstrip.formats.uv.selection.select import PackageIndex, Selection
 
 __all__ = ["render_requirements"]
@@ -36,19 +35,15 @@ _MAX_CLAUSES = 32
 
 def render_requirements(
     project: Project,
-    scope: Scope | None,
+    selection: Selection,
     target: Target | None,
     command: Sequence[str] = (),
 ) -> str:
-    """The requirements.txt text for this scope and target (`None`: uv's defaults, universal).
+    """The requirements.txt text for one install's `selection` on `target` (`None`:
+    universal, each pin under the markers of the paths that reach it).
 
     `command` is the option list written in the header, so the file says how to remake it.
     """
-    from lockstrip.formats.uv.selection.request import Scope
-    from lockstrip.formats.uv.selection.select import select
-
-    scope = scope or Scope()
-    selection = select(project, scope, target.environment() if target else None)
     markers = {} if target is not None else _reach_markers(project, selection)
     entries, notes = [], []
     for index in sorted(selection.packages):

@@ -10,12 +10,10 @@ from lockstrip.formats.uv.model.project import Project
 
 if TYPE_CHECKING:
     from lockstrip.environment.target import Target
-from lockstrip.formats.uv.selection.environments import forks_bound_nothing
-from lockstrip.formats.uv.selection.fold import Fold, fold, skipped
-from lockstrip.formats.uv.selection.request import Scope, Skip
+from lockstrip.formats.uv.selection.fold import Fold
 from lockstrip.formats.uv.selection.select import PackageIndex, Selection
 
-__all__ = ["export_lock", "restrict"]
+__all__ = ["restrict"]
 
 
 _EDGE_TABLES = ("dependencies", "optional-dependencies", "dev-dependencies")
@@ -139,35 +137,6 @@ def restrict(
                 )
             }
     return restricted
-
-
-def export_lock(
-    view: Mapping[str, Any],
-    project: Project,
-    selection: Selection,
-    target: Target | None = None,
-    skip: Skip | None = None,
-    scope: Scope | None = None,
-) -> dict[str, Any]:
-    """A frozen view cut down to `selection`, holding only what that install reads: the
-    packages it takes (local ones too, and no others) and the lock-level fields they use
-    (`rules.scoped.SCOPED_DROPS` says what goes and why). With `skip`, the install leaves
-    those local packages out, and the export folds them (`fold`)."""
-    from lockstrip.formats.uv.rules.scoped import strip_scoped_lock
-
-    # the root project stays, without edges: uv checks that the lock holds the workspace root
-    keep = frozenset(
-        index
-        for index, package in enumerate(project.lock.packages)
-        if package.name == project.root_name and project.locals.is_local(package)
-    )
-    folded = fold(project, selection, skipped(project, skip), scope) if skip else None
-    lock = restrict(view, project, selection, target, keep_locals=False, keep=keep, fold=folded)
-    return strip_scoped_lock(
-        lock,
-        members=set(project.lock.members) - {project.root_name},
-        forks_bound_nothing=forks_bound_nothing(project),
-    )
 
 
 def _with_dependencies(

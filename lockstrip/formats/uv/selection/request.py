@@ -8,7 +8,10 @@ from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 if TYPE_CHECKING:
     from lockstrip.environment.target import Target
 
-__all__ = ["SKIPS", "Scope", "Skip", "target_args"]
+__all__ = ["SKIPS", "Mode", "Scope", "Skip", "target_args"]
+
+#: `frozen`: the least `uv sync --frozen` reads; `locked`: also what `uv lock --check` reads.
+Mode = Literal["frozen", "locked"]
 
 
 class Scope(NamedTuple):
