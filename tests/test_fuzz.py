@@ -48,7 +48,9 @@ def original(folder: Path) -> Project:
     return load_seed(folder).project()
 
 
-@pytest.mark.parametrize("part", range(3))
+@pytest.mark.parametrize(
+    "part", [0, *(pytest.param(part, marks=pytest.mark.slow) for part in (1, 2))]
+)
 def test_mutations_never_crash(part: int) -> None:
     """30 seeded cases a part, every entry point, explanations on every third case."""
     outcomes = []
@@ -92,6 +94,7 @@ def _path(data: st.DataObject, doc: Any) -> list[Any]:
     return path or [data.draw(st.sampled_from(list(doc)))]
 
 
+@pytest.mark.slow
 @settings(
     max_examples=40,
     derandomize=True,

@@ -30,6 +30,9 @@ from lockstrip.formats.uv.render.export import Export, build_export
 #: must not hang from a package) and 313 (`--package M` under a root default group whose
 #: requires-python refuses 3.11, which uv reads from a revision-5 lock's group metadata).
 FAST_SEEDS = [*range(30), 34, 48, 81, 313]
+#: The fast tier's slice of FAST_SEEDS (the rest run with LOCKSTRIP_SLOW=1): a project-less
+#: root without packages, and legacy dev-dependencies on one.
+QUICK_SEEDS = frozenset({34, 48})
 
 #: Seeds of the fast slice with known disagreements, and their classes (compare.classify):
 #: none. The first sweep's classes (empty extras and groups, include-group, in-tree path
@@ -43,15 +46,16 @@ class KnownDisagreement(Exception):
 
 
 def _param(seed: int) -> Any:
+    marks = [] if seed in QUICK_SEEDS else [pytest.mark.slow]
     classes = KNOWN.get(seed)
     if classes is None:
-        return seed
+        return pytest.param(seed, marks=marks)
     mark = pytest.mark.xfail(
         strict=True,
         raises=KnownDisagreement,
         reason=f"{', '.join(sorted(classes))}: a known class of the frozen export",
     )
-    return pytest.param(seed, marks=mark)
+    return pytest.param(seed, marks=[*marks, mark])
 
 
 @pytest.fixture(scope="session")

@@ -120,6 +120,7 @@ def shared_histories(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
+@pytest.mark.slow
 def test_every_shared_history_commit(shared_histories: Path) -> None:
     disagreements = []
     count = 0

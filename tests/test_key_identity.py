@@ -71,6 +71,7 @@ def environments() -> list[Path]:
     return sorted(p for p in ENVIRONMENTS.iterdir() if (p / "bin" / "python").exists())
 
 
+@pytest.mark.slow
 def test_every_interpreter_and_reader_prints_the_same_digests() -> None:
     found = environments()
     if len(found) < 2:

@@ -135,6 +135,7 @@ def sweep_runs() -> int:
     return int(os.environ.get("LOCKSTRIP_SIGNAL_RUNS", "30"))
 
 
+@pytest.mark.slow
 def test_signal_sweep(exports: tuple[Path, dict[str, bytes]], tmp_path: Path) -> None:
     previous, wanted = exports
     before = snapshot(previous)

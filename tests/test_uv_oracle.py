@@ -134,6 +134,7 @@ def test_oracle_runs_on_real_checks(tmp_path: Path, uv_cache: Path) -> None:
 CORPUS_CASES = case_dirs(SHARED_CORPUS) if SHARED_CORPUS.is_dir() else []
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not CORPUS_CASES, reason="../shared/corpus is not present")
 @pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize(

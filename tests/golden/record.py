@@ -18,7 +18,7 @@ import json
 import os
 import sys
 import tempfile
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from pathlib import Path
 
 if sys.version_info >= (3, 11):
@@ -121,12 +121,16 @@ def _rel(folder: Path) -> str:
     return folder.relative_to(REPO).as_posix()
 
 
-def record() -> dict[str, dict[str, object]]:
+def record(only: Collection[Path] | None = None) -> dict[str, dict[str, object]]:
+    """Every output of every project (or of the projects in `only`, and the diffs of the
+    version-bump pairs among them)."""
     run = _runner()
     os.chdir(REPO)
     results: dict[str, dict[str, object]] = {}
     with tempfile.TemporaryDirectory() as scratch:
         for number, folder in enumerate(projects()):
+            if only is not None and folder not in only:
+                continue
             name = _rel(folder)
             for label, flags in flag_sets(folder).items():
                 target = Path(scratch) / f"{number}-{label}"
@@ -150,7 +154,7 @@ def record() -> dict[str, dict[str, object]]:
                     )
             results[f"dockerfile {name}"] = dict(_call(run, ["dockerfile", name], scratch))
         for case in sorted(CORPUS.iterdir()):
-            if (case / "before").is_dir():
+            if (case / "before").is_dir() and (only is None or case / "before" in only):
                 for json_flag in ((), ("--json",)):
                     argv = ["diff", _rel(case / "before"), _rel(case / "after"), *json_flag]
                     results[" ".join(argv)] = dict(_call(run, argv, scratch))
