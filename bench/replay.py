@@ -725,10 +725,10 @@ def scope_flags(series: str) -> list[tuple[str, ...]]:
 
 
 def parse_scope(flags: Sequence[str]) -> Any:
-    from lockstrip import cli as _cli
+    from lockstrip.commands import common
 
-    args = _cli._header_parser().parse_args(["--mode", "frozen", *flags])
-    return _cli._scope(args)
+    args = common.header_parser().parse_args(["--mode", "frozen", *flags])
+    return common.scope_of(args)
 
 
 def uv_run(uv: str, argv: Sequence[str], folder: Path, env: Mapping[str, str]) -> str | None:

@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from lockstrip import cli as _cli
-from lockstrip.cli import EXIT_INTERNAL, run
+from lockstrip.cli import run
+from lockstrip.commands.common import EXIT_INTERNAL
 
 Cli = Callable[..., "subprocess.CompletedProcess[str]"]  # the `cli` fixture (conftest.py)
 

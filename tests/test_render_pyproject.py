@@ -121,6 +121,7 @@ _DOCS = st.dictionaries(
 )
 
 
+@pytest.mark.slow  # 400 documents, ~6 s; the fixtures' files are compared above
 @settings(max_examples=400, deadline=None)
 @given(_DOCS)
 def test_generated_documents_are_written_as_tomlkit_wrote_them(doc: dict[str, Any]) -> None:

@@ -44,6 +44,7 @@ from test_caching import (
 )
 
 from lockstrip import cli as _cli
+from lockstrip.commands import common
 from lockstrip.environment.target import PLATFORMS, Target, best_artifact, parse_target
 from lockstrip.errors import InputError
 from lockstrip.formats.uv.model.project import Project, read_project
@@ -78,8 +79,8 @@ def parse_flags(
     flags: Sequence[str], case: str = "astral-sh__uv-docker-example"
 ) -> tuple[Scope, Target | None]:
     """The scope and target lockstrip's command line gives these uv flags for `case`."""
-    args = _cli._header_parser().parse_args(["--mode", "frozen", *flags])
-    scope, target = _cli._selection(args, project(case))
+    args = common.header_parser().parse_args(["--mode", "frozen", *flags])
+    scope, target = common.selection_of(args, project(case))
     return scope or Scope(), target
 
 
@@ -1379,4 +1380,4 @@ def test_parse_flags_is_the_command_line() -> None:
     assert scope == Scope(groups=("g",), no_dev=True, extras=("e",), packages=("a",))
     assert target is not None and target.platform == "linux"
     assert parse_flags([]) == (Scope(), None)
-    assert isinstance(_cli._header_parser(), argparse.ArgumentParser)
+    assert isinstance(common.header_parser(), argparse.ArgumentParser)
