@@ -757,7 +757,7 @@ class ScopedSnapshot:
 
 def scoped_snapshot(project: Project, scope: Any, view: str | None) -> ScopedSnapshot:
     from lockstrip.errors import LockstripError
-    from lockstrip.formats.uv.render.dockerfile import download_skip
+    from lockstrip.formats.uv.render.dockerfile_inputs import download_skip
 
     try:
         files = build_export(project, "frozen", scope, skip=download_skip(project)).files
@@ -867,7 +867,7 @@ def verify(
 
     out = scratch / "verify" / hashlib.sha256(label.encode()).hexdigest()[:16]
     try:
-        from lockstrip.formats.uv.render.dockerfile import download_skip
+        from lockstrip.formats.uv.render.dockerfile_inputs import download_skip
 
         skip = download_skip(project)
         scope = parse_scope(flags)

@@ -368,7 +368,8 @@ def _entry_points(
     from lockstrip.formats.uv.fetch import find_credentials, plan_fetch
     from lockstrip.formats.uv.render.digest import compute_digest
     from lockstrip.formats.uv.render.dockerfile import render_dockerfile
-    from lockstrip.formats.uv.render.explain import explain, render_json, render_text
+    from lockstrip.formats.uv.render.explain import explain
+    from lockstrip.formats.uv.render.explain_text import render_json, render_text
     from lockstrip.formats.uv.render.export import build_export
     from lockstrip.formats.uv.selection.request import Scope
 

@@ -45,7 +45,8 @@ from test_caching import (
 
 from lockstrip import cli as _cli
 from lockstrip.commands import common
-from lockstrip.environment.target import PLATFORMS, Target, best_artifact, parse_target
+from lockstrip.environment.tags import PLATFORMS
+from lockstrip.environment.target import Target, best_artifact, parse_target
 from lockstrip.errors import InputError
 from lockstrip.formats.uv.model.project import Project, read_project
 from lockstrip.formats.uv.render.digest import compute_digest

@@ -31,7 +31,8 @@ from packaging.tags import Tag, parse_tag
 from packaging.utils import canonicalize_name
 
 from lockstrip.environment import target as target_module
-from lockstrip.environment.target import PLATFORMS, Target, best_artifact, parse_target
+from lockstrip.environment.tags import PLATFORMS
+from lockstrip.environment.target import Target, best_artifact, parse_target
 from lockstrip.errors import InputError
 
 #: uv's names that lockstrip leaves out (see PLATFORMS' comment).

@@ -46,7 +46,8 @@ Example: lockstrip check --out deps
 
 def _check(args: argparse.Namespace) -> int:
     from lockstrip.formats.uv.model.project import MemoryFiles, read_files, read_project
-    from lockstrip.formats.uv.render.explain import explain, render_json, render_text
+    from lockstrip.formats.uv.render.explain import explain
+    from lockstrip.formats.uv.render.explain_text import render_json, render_text
     from lockstrip.formats.uv.render.export import (
         build_export,
         export_options,

@@ -274,7 +274,8 @@ _NAME = re.compile(r"[A-Z0-9](?:[A-Z0-9._-]*[A-Z0-9])?", re.IGNORECASE)
 def stale_explanation(out: Path, wanted: Export) -> str | None:
     """Why the export at `out` differs from `wanted`, or None when it is missing or equal."""
     from lockstrip.formats.uv.model.project import MemoryFiles, read_files, read_project
-    from lockstrip.formats.uv.render.explain import explain, render_text
+    from lockstrip.formats.uv.render.explain import explain
+    from lockstrip.formats.uv.render.explain_text import render_text
     from lockstrip.formats.uv.render.export import is_export, same_content
 
     if not out.is_dir() or not is_export(out) or same_content(out, wanted.files):

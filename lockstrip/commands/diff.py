@@ -38,7 +38,8 @@ Example: lockstrip diff old-checkout/ . --json
 
 
 def _diff(args: argparse.Namespace) -> int:
-    from lockstrip.formats.uv.render.explain import explain, render_json, render_text
+    from lockstrip.formats.uv.render.explain import explain
+    from lockstrip.formats.uv.render.explain_text import render_json, render_text
 
     if args.git is not None:
         from lockstrip.formats.uv.model.git import read_revision, revision_range

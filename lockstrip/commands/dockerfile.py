@@ -36,11 +36,8 @@ Services: lockstrip dockerfile --package api --package worker > Dockerfile
 
 def _dockerfile(args: argparse.Namespace) -> int:
     from lockstrip.formats.uv.model.project import read_project
-    from lockstrip.formats.uv.render.dockerfile import (
-        index_secrets,
-        parse_lockstrip_spec,
-        render_dockerfile,
-    )
+    from lockstrip.formats.uv.render.dockerfile import render_dockerfile
+    from lockstrip.formats.uv.render.dockerfile_inputs import index_secrets, parse_lockstrip_spec
 
     lockstrip = parse_lockstrip_spec(args.lockstrip_spec)
     project = read_project(args.project)

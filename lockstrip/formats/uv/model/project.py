@@ -14,7 +14,8 @@ from typing import Any, NamedTuple, Protocol
 
 from lockstrip.errors import InputError
 from lockstrip.formats.uv.model.locals import Locals, find_locals
-from lockstrip.formats.uv.model.lockfile import Lock, check_url, parse_lock, toml_type
+from lockstrip.formats.uv.model.lockfile import Lock, toml_type
+from lockstrip.formats.uv.model.read_lock import check_url, parse_lock
 from lockstrip.io.tomlread import parse_toml, read_text
 
 __all__ = [

@@ -9,8 +9,9 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from lockstrip.environment.markers import Environment, Points, conflict_item
 from lockstrip.errors import InputError
-from lockstrip.formats.uv.model.lockfile import Package, Source, check_markers
+from lockstrip.formats.uv.model.lockfile import Package, Source
 from lockstrip.formats.uv.model.project import Project
+from lockstrip.formats.uv.model.read_lock import check_markers
 
 if TYPE_CHECKING:
     pass
