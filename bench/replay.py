@@ -80,10 +80,11 @@ from pathlib import Path
 from typing import Any
 
 from lockstrip import __version__
+from lockstrip.formats.explanation import Explanation
 from lockstrip.formats.uv.model.locals import local_id
 from lockstrip.formats.uv.model.project import Project, read_project
 from lockstrip.formats.uv.render.digest import compute_digest, digest_view, third_party_hash
-from lockstrip.formats.uv.render.explain import Explanation, explain
+from lockstrip.formats.uv.render.explain import explain
 from lockstrip.formats.uv.render.export import build_export
 from lockstrip.io.tomlread import parse_toml
 
@@ -863,7 +864,7 @@ def verify(
     scratch: Path,
     label: str,
 ) -> Verified:
-    from lockstrip.formats.uv.render.export import write_export
+    from lockstrip.io.export_folder import write_export
 
     out = scratch / "verify" / hashlib.sha256(label.encode()).hexdigest()[:16]
     try:

@@ -365,13 +365,13 @@ def _entry_points(
 ) -> list[tuple[str, Callable[[], Any]]]:
     """The library calls the commands make, in the order they make them."""
     from lockstrip.environment.target import parse_target
+    from lockstrip.formats.explanation import render_json, render_text
+    from lockstrip.formats.request import Scope
     from lockstrip.formats.uv.fetch import find_credentials, plan_fetch
     from lockstrip.formats.uv.render.digest import compute_digest
     from lockstrip.formats.uv.render.dockerfile import render_dockerfile
     from lockstrip.formats.uv.render.explain import explain
-    from lockstrip.formats.uv.render.explain_text import render_json, render_text
     from lockstrip.formats.uv.render.export import build_export
-    from lockstrip.formats.uv.selection.request import Scope
 
     target = parse_target("3.12", "linux")
     assert target is not None

@@ -26,7 +26,7 @@ from test_caching import (
 )
 
 from lockstrip.cli import run
-from lockstrip.formats.uv.render.explain import KINDS
+from lockstrip.formats.explanation import KINDS
 
 SMALL = FIXTURES / "astral-sh__uv-docker-example"
 WORKSPACE = FIXTURES / "modelcontextprotocol__python-sdk"

@@ -13,7 +13,8 @@ from helpers import FIXTURE_CASES, FIXTURES, case_id
 
 from lockstrip.formats.uv.model.project import read_project
 from lockstrip.formats.uv.render.digest import compute_digest, third_party_hash
-from lockstrip.formats.uv.render.export import Mode, build_export, write_export
+from lockstrip.formats.uv.render.export import Mode, build_export
+from lockstrip.io.export_folder import write_export
 
 
 @pytest.mark.parametrize("mode", ["frozen", "locked"])

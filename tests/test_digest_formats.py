@@ -16,9 +16,9 @@ from helpers import FIXTURES
 
 from lockstrip.cli import run
 from lockstrip.environment.target import parse_target
+from lockstrip.formats.request import Scope
 from lockstrip.formats.uv.model.project import read_project
 from lockstrip.formats.uv.render.digest import compute_digest
-from lockstrip.formats.uv.selection.request import Scope
 
 WORKSPACE = FIXTURES / "modelcontextprotocol__python-sdk"
 MEMBER = "mcp-simple-tool"
@@ -208,7 +208,7 @@ def test_write_to_a_missing_folder(tmp_path: Path, capsys: pytest.CaptureFixture
 SCRIPT = """
 from lockstrip.formats.uv.render.digest import compute_digest
 from lockstrip.formats.uv.model.project import read_project
-from lockstrip.formats.uv.selection.request import Scope
+from lockstrip.formats.request import Scope
 from lockstrip.environment.target import parse_target
 for case, scope, target in [
     ("livekit__agents", Scope(packages=("livekit-plugins-openai",)), None),

@@ -44,7 +44,7 @@ from test_caching import (
 )
 
 from lockstrip.cli import run
-from lockstrip.formats.uv.render.explain import KINDS
+from lockstrip.formats.explanation import KINDS
 
 #: An editable root and 41 third-party packages; the scenarios below name its packages.
 SMALL = FIXTURES / "astral-sh__uv-docker-example"

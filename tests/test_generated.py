@@ -22,7 +22,8 @@ from oracle.compare import check_seed, classify, scopes
 from oracle.generate import generate
 from oracle.universe import Universe, universe
 
-from lockstrip.formats.uv.render.export import Export, build_export
+from lockstrip.formats.uv.render.export import build_export
+from lockstrip.io.export_folder import Export
 
 #: The first 30 seeds, and four that show the shapes the first 30 miss: 34 (a project-less
 #: root whose lock has no [[package]]), 48 (legacy dev-dependencies on a project-less root),

@@ -48,12 +48,13 @@ from lockstrip.commands import common
 from lockstrip.environment.tags import PLATFORMS
 from lockstrip.environment.target import Target, best_artifact, parse_target
 from lockstrip.errors import InputError
+from lockstrip.formats.request import SKIPS, Scope, Skip
 from lockstrip.formats.uv.model.project import Project, read_project
 from lockstrip.formats.uv.render.digest import compute_digest
-from lockstrip.formats.uv.render.export import build_export, write_export
+from lockstrip.formats.uv.render.export import build_export
 from lockstrip.formats.uv.render.lock import render_lock
-from lockstrip.formats.uv.selection.request import SKIPS, Scope, Skip
 from lockstrip.formats.uv.selection.select import select
+from lockstrip.io.export_folder import write_export
 
 Installs = frozenset[tuple[str, str | None]]
 

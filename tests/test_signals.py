@@ -24,8 +24,9 @@ from pathlib import Path
 import pytest
 
 from lockstrip.formats.uv.model.project import read_project
-from lockstrip.formats.uv.render.export import build_export, write_export
+from lockstrip.formats.uv.render.export import build_export
 from lockstrip.io import files
+from lockstrip.io.export_folder import write_export
 
 CORPUS = Path(__file__).resolve().parent.parent / "fixtures" / "corpus"
 LARGEST = CORPUS / "embeddings-benchmark__mteb"

@@ -23,8 +23,9 @@ from oracle.backend import BACKEND, BUILD_SYSTEM
 from oracle.generate import render_toml
 
 from lockstrip.formats.uv.model.project import read_project
-from lockstrip.formats.uv.render.export import build_export, write_export
+from lockstrip.formats.uv.render.export import build_export
 from lockstrip.formats.uv.rules.pyproject import TOOL_UV_FROZEN_DROPS, strip_root_pyproject
+from lockstrip.io.export_folder import write_export
 
 #: Settings that decide which interpreter `uv sync` uses, which uv may run, whether the
 #: project is synced at all, or which of uv's behaviours are on: dropping one lets the

@@ -17,7 +17,8 @@ import pytest
 from helpers import FIXTURE_CASES, FIXTURES, SHARED_CORPUS, case_dirs, case_id, load, run_uv
 
 from lockstrip.formats.uv.model.project import read_project
-from lockstrip.formats.uv.render.export import Mode, build_export, write_export
+from lockstrip.formats.uv.render.export import Mode, build_export
+from lockstrip.io.export_folder import write_export
 
 MODES: tuple[Mode, ...] = ("frozen", "locked")
 

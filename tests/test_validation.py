@@ -20,7 +20,8 @@ from lockstrip.cli import run
 from lockstrip.environment.target import parse_target
 from lockstrip.formats.uv.fetch import plan_fetch
 from lockstrip.formats.uv.model.project import read_project
-from lockstrip.formats.uv.render.export import build_export, write_export
+from lockstrip.formats.uv.render.export import build_export
+from lockstrip.io.export_folder import write_export
 
 SMALL = FIXTURES / "astral-sh__uv-docker-example"
 #: A project-less workspace root: its groups are [manifest.dependency-groups] in the lock.

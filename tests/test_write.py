@@ -14,7 +14,8 @@ import pytest
 
 from lockstrip.errors import OutputError
 from lockstrip.formats.uv.model.project import read_project
-from lockstrip.formats.uv.render.export import build_export, header, write_export
+from lockstrip.formats.uv.render.export import build_export
+from lockstrip.io.export_folder import header, write_export
 
 Cli = Callable[..., "subprocess.CompletedProcess[str]"]  # the `cli` fixture (conftest.py)
 

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from pathlib import Path
     from typing import Any
 
-    from lockstrip.formats.uv.model.project import Project
+    from lockstrip.formats.interface import LockedProject as Project
 
 
 __all__ = ["COMMAND"]
@@ -45,22 +45,17 @@ Example: lockstrip check --out deps
 
 
 def _check(args: argparse.Namespace) -> int:
-    from lockstrip.formats.uv.model.project import MemoryFiles, read_files, read_project
-    from lockstrip.formats.uv.render.explain import explain
-    from lockstrip.formats.uv.render.explain_text import render_json, render_text
-    from lockstrip.formats.uv.render.export import (
-        build_export,
-        export_options,
-        is_export,
-        same_content,
-    )
+    from lockstrip.formats import detect
+    from lockstrip.formats.explanation import render_json, render_text
+    from lockstrip.io.export_folder import export_options, is_export, same_content
 
-    project = read_project(args.project)
+    lock = detect(args.project)
+    project = lock.read(args.project)
     out: Path = args.out
     recorded = export_options(out) or ["--mode", "frozen"]
     options, scope, target = recorded_options(out, recorded, project)  # as it was written
     mode = args.mode or options.mode
-    wanted = build_export(
+    wanted = lock.export(
         project, mode, scope, target, requirements=options.requirements, skip=skip_of(options)
     )
     report: dict[str, Any] = {"export": str(out), "mode": mode}
@@ -73,12 +68,12 @@ def _check(args: argparse.Namespace) -> int:
         message = f"export at {out} is up to date\n"
         return _report(args, message, {**report, "stale": False}, project)
     try:
-        old = read_project(out)
+        old = lock.read(out)
     except LockstripError as error:
         message = f"export at {out} is stale and cannot be read ({error}); rewrite it\n"
         data = {**report, "stale": True, "unreadable": str(error)}
         return _report(args, message, data, project)
-    explanation = explain(old, read_files(MemoryFiles(wanted.files, out), out))
+    explanation = lock.explain(old, lock.read_texts(wanted.files, out))
     if args.json:
         print(render_json(explanation, {**report, "stale": True}), end="")
     else:
@@ -95,9 +90,9 @@ def _report(args: argparse.Namespace, message: str, data: dict[str, Any], projec
     there is no readable export to take it from."""
     stale = bool(data.get("stale"))
     if args.json:
-        from lockstrip.formats.uv.render.digest import compute_digest
+        from lockstrip.formats import detect
 
-        new = compute_digest(project).value
+        new = detect(project.root).digest(project).value
         fields: dict[str, Any] = {
             "schema": 1,
             "third_party_changed": None if stale else False,

@@ -17,9 +17,9 @@ if TYPE_CHECKING:
     from typing import TextIO
 
     from lockstrip.environment.target import Target
-    from lockstrip.formats.uv.model.project import Project
-    from lockstrip.formats.uv.render.export import Export
-    from lockstrip.formats.uv.selection.request import Scope, Skip
+    from lockstrip.formats.interface import LockedProject as Project
+    from lockstrip.formats.request import Scope, Skip
+    from lockstrip.io.export_folder import Export
 
 __all__ = [
     "EXIT_BAD_INPUT",
@@ -151,7 +151,7 @@ def scope_of(args: argparse.Namespace) -> Scope | None:
     _check_selection(args)
     if not any(getattr(args, dest) for dest in _SELECTION_DESTS):
         return None  # the common case stays off scope.py's imports (markers, tags)
-    from lockstrip.formats.uv.selection.request import Scope
+    from lockstrip.formats.request import Scope
 
     scope = Scope(
         groups=tuple(args.group),
@@ -273,16 +273,16 @@ _NAME = re.compile(r"[A-Z0-9](?:[A-Z0-9._-]*[A-Z0-9])?", re.IGNORECASE)
 
 def stale_explanation(out: Path, wanted: Export) -> str | None:
     """Why the export at `out` differs from `wanted`, or None when it is missing or equal."""
-    from lockstrip.formats.uv.model.project import MemoryFiles, read_files, read_project
-    from lockstrip.formats.uv.render.explain import explain
-    from lockstrip.formats.uv.render.explain_text import render_text
-    from lockstrip.formats.uv.render.export import is_export, same_content
+    from lockstrip.formats import detect
+    from lockstrip.formats.explanation import render_text
+    from lockstrip.io.export_folder import is_export, same_content
 
     if not out.is_dir() or not is_export(out) or same_content(out, wanted.files):
         return None
+    lock = detect(out)
     try:
-        old = read_project(out)
+        old = lock.read(out)
     except LockstripError as error:
         return f"the export at {out} cannot be read ({error})\n"
-    new = read_files(MemoryFiles(wanted.files, out), out)
-    return render_text(explain(old, new), colour=colour(sys.stdout), export_changed=True)
+    new = lock.read_texts(wanted.files, out)
+    return render_text(lock.explain(old, new), colour=colour(sys.stdout), export_changed=True)

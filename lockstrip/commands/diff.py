@@ -13,7 +13,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from lockstrip.formats.uv.model.project import Project
+    from lockstrip.formats.interface import LockedProject as Project
 
 
 __all__ = ["COMMAND"]
@@ -38,11 +38,11 @@ Example: lockstrip diff old-checkout/ . --json
 
 
 def _diff(args: argparse.Namespace) -> int:
-    from lockstrip.formats.uv.render.explain import explain
-    from lockstrip.formats.uv.render.explain_text import render_json, render_text
+    from lockstrip.formats import detect
+    from lockstrip.formats.explanation import render_json, render_text
 
     if args.git is not None:
-        from lockstrip.formats.uv.model.git import read_revision, revision_range
+        from lockstrip.io.git import revision_range
 
         if len(args.paths) > 1:
             raise InputError(args.paths[1], "with --git, give at most one PROJECT_DIR")
@@ -50,8 +50,9 @@ def _diff(args: argparse.Namespace) -> int:
 
         folder = args.paths[0] if args.paths else Path(".")
         old_rev, new_rev = revision_range(args.git)
-        old = read_revision(folder, old_rev)
-        new = read_revision(folder, new_rev) if new_rev else _read_side(folder)
+        lock = detect(folder)
+        old = lock.read_revision(folder, old_rev)
+        new = lock.read_revision(folder, new_rev) if new_rev else _read_side(folder)
         labels = (old_rev, new_rev or f"{folder} (working tree)")
     else:
         if len(args.paths) != 2:
@@ -60,7 +61,8 @@ def _diff(args: argparse.Namespace) -> int:
         old, new = (_read_side(path) for path in args.paths)
         labels = (str(args.paths[0]), str(args.paths[1]))
         old, new = _comparable(old, new), _comparable(new, old)
-    explanation = explain(old, new)
+        lock = detect(args.paths[0])
+    explanation = lock.explain(old, new)
     if args.json:
         print(render_json(explanation, {"old": labels[0], "new": labels[1]}), end="")
     else:
@@ -72,30 +74,37 @@ def _diff(args: argparse.Namespace) -> int:
 
 def _export_changed(old: Project, new: Project) -> bool:
     """Whether the two sides' exports differ, in the mode of the side that is an export."""
-    from lockstrip.formats.uv.render.export import build_export, export_mode
+    from lockstrip.formats import detect
+    from lockstrip.io.export_folder import export_mode
 
     mode = export_mode(old.root) or export_mode(new.root) or "frozen"
-    return build_export(old, mode).files != build_export(new, mode).files
+    lock = detect(old.root)
+    return lock.export(old, mode).files != lock.export(new, mode).files
 
 
 def _read_side(path: Path) -> Project:
-    from lockstrip.formats.uv.model.project import read_project
+    from lockstrip.formats import detect
 
-    if path.is_dir() and not (path / "uv.lock").exists():
-        raise InputError(path, "is neither a uv project nor a lockstrip export (no uv.lock)")
-    project = read_project(path)
+    lock = detect(path)
+    if path.is_dir() and not lock.holds(path):
+        raise InputError(
+            path, f"is neither a {lock.name} project nor a lockstrip export (no {lock.lock_file})"
+        )
+    project: Project = lock.read(path)
     return project
 
 
 def _comparable(side: Project, other: Project) -> Project:
     """A project compared with an export is compared as its export, in the export's mode."""
-    from lockstrip.formats.uv.model.project import MemoryFiles, read_files
-    from lockstrip.formats.uv.render.export import build_export, export_mode
+    from lockstrip.formats import detect
+    from lockstrip.io.export_folder import export_mode
 
     mode = export_mode(other.root)
     if mode is None or export_mode(side.root) is not None:
         return side
-    return read_files(MemoryFiles(build_export(side, mode).files, side.root), side.root)
+    lock = detect(side.root)
+    exported: Project = lock.read_texts(lock.export(side, mode).files, side.root)
+    return exported
 
 
 def _diff_options(diff: argparse.ArgumentParser) -> None:

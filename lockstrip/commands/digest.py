@@ -37,8 +37,7 @@ Example: lockstrip digest
 
 
 def _digest(args: argparse.Namespace) -> int:
-    from lockstrip.formats.uv.model.project import read_project
-    from lockstrip.formats.uv.render.digest import compute_digest
+    from lockstrip.formats import detect
 
     fmt = "json" if args.json else args.format
     if args.name is not None and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_.-]*", args.name):
@@ -46,9 +45,10 @@ def _digest(args: argparse.Namespace) -> int:
     output = os.environ.get("GITHUB_OUTPUT")
     if fmt == "github" and not output:  # before anything is written
         raise InputError("GITHUB_OUTPUT", "is not set: --format github runs in GitHub Actions")
-    project = read_project(args.project)
+    lock = detect(args.project)
+    project = lock.read(args.project)
     scope, target = selection_of(args, project)
-    result = compute_digest(project, scope, target)
+    result = lock.digest(project, scope, target)
     if args.write is not None:
         write_text_if_changed(args.write, result.value + "\n")
     if fmt == "json":

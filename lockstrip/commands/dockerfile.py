@@ -35,14 +35,14 @@ Services: lockstrip dockerfile --package api --package worker > Dockerfile
 
 
 def _dockerfile(args: argparse.Namespace) -> int:
-    from lockstrip.formats.uv.model.project import read_project
-    from lockstrip.formats.uv.render.dockerfile import render_dockerfile
-    from lockstrip.formats.uv.render.dockerfile_inputs import index_secrets, parse_lockstrip_spec
+    from lockstrip.formats import detect
 
-    lockstrip = parse_lockstrip_spec(args.lockstrip_spec)
-    project = read_project(args.project)
-    secrets = index_secrets(project, args.secret)
-    text = render_dockerfile(project, lockstrip=lockstrip, secrets=secrets, packages=args.package)
+    text = detect(args.project).dockerfile(
+        args.project,
+        lockstrip_spec=args.lockstrip_spec,
+        secrets=args.secret,
+        packages=args.package,
+    )
     print(text, end="")
     return EXIT_OK
 

@@ -43,12 +43,13 @@ Example: lockstrip export . --out build/deps
 
 
 def _export(args: argparse.Namespace) -> int:
-    from lockstrip.formats.uv.model.project import read_project
-    from lockstrip.formats.uv.render.export import build_export, write_export
+    from lockstrip.formats import detect
+    from lockstrip.io.export_folder import write_export
 
-    project = read_project(args.project)
+    lock = detect(args.project)
+    project = lock.read(args.project)
     scope, target = selection_of(args, project)
-    result = build_export(
+    result = lock.export(
         project, args.mode, scope, target, requirements=args.requirements, skip=skip_of(args)
     )
     previous = stale_explanation(args.out, result) if args.exit_code else None

@@ -43,24 +43,28 @@ Example: lockstrip fetch . --dest wheels --python-version 3.12 --python-platform
 
 def _fetch(args: argparse.Namespace) -> int:
     from lockstrip.environment.target import running_target
-    from lockstrip.formats.uv.fetch import fetch, find_credentials, plan_fetch
-    from lockstrip.formats.uv.model.project import read_project
-    from lockstrip.formats.uv.render.export import export_options
+    from lockstrip.formats import detect
+    from lockstrip.io.export_folder import export_options
 
     if args.jobs < 1 or args.retries < 0:
         raise InputError("--jobs" if args.jobs < 1 else "--retries", "is out of range")
-    project = read_project(args.project)
+    lock = detect(args.project)
+    project = lock.read(args.project)
     scope, target = selection_of(args, project)
     recorded = export_options(args.project)
     if recorded is not None:  # an export folder: by default, what it was written for
         _, written_scope, written_target = recorded_options(args.project, recorded, project)
         scope, target = scope or written_scope, target or written_target
-    plan = plan_fetch(project, scope, target or running_target())
-    credentials = find_credentials(project)
-    result = fetch(
-        plan, args.dest, credentials, jobs=args.jobs, retries=args.retries, quiet=args.quiet
+    complete = lock.fetch(
+        project,
+        scope,
+        target or running_target(),
+        args.dest,
+        jobs=args.jobs,
+        retries=args.retries,
+        quiet=args.quiet,
     )
-    return EXIT_DIFFERS if result.failed or plan.unavailable else EXIT_OK  # 1: incomplete
+    return EXIT_OK if complete else EXIT_DIFFERS  # 1: incomplete
 
 
 def _fetch_options(fetch: argparse.ArgumentParser) -> None:

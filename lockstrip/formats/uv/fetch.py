@@ -46,9 +46,9 @@ from lockstrip.io.files import forget_temporary, track_temporary
 
 if TYPE_CHECKING:
     from lockstrip.environment.target import Target
+    from lockstrip.formats.request import Scope
     from lockstrip.formats.uv.model.lockfile import Package
     from lockstrip.formats.uv.model.project import Project
-    from lockstrip.formats.uv.selection.request import Scope
 
 __all__ = [
     "Artifact",
@@ -114,7 +114,7 @@ def plan_fetch(project: Project, scope: Scope | None, target: Target) -> Plan:
     own and are skipped; git sources are reported, not fetched.
     """
     from lockstrip.environment.target import best_artifact
-    from lockstrip.formats.uv.selection.request import Scope
+    from lockstrip.formats.request import Scope
     from lockstrip.formats.uv.selection.select import select
 
     selection = select(project, scope or Scope(), target.environment())

@@ -1,7 +1,7 @@
 """Find and read a uv project: the root pyproject, uv.lock, and the workspace members.
 
 Files come through `ProjectFiles`: a folder on disk (`FolderFiles`) or a git revision
-(`lockstrip.formats.uv.model.git.GitFiles`), so every reader of a project reads it the same way.
+(`lockstrip.io.git.GitFiles`), so every reader of a project reads it the same way.
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 
 from lockstrip.formats.uv.model.project import Project
 from lockstrip.formats.uv.rules.lock import strip_lock
@@ -13,7 +13,9 @@ from lockstrip.formats.uv.rules.pyproject import strip_root_pyproject
 
 if TYPE_CHECKING:
     from lockstrip.environment.target import Target
-    from lockstrip.formats.uv.selection.request import Scope
+    from lockstrip.formats.request import Scope
+
+from lockstrip.formats.interface import Digest
 
 __all__ = ["Digest", "compute_digest", "digest_view", "third_party_hash", "view_header"]
 
@@ -28,24 +30,6 @@ _THIRD_PARTY_KEYS = (
 
 #: Bumped when the serialization changes, so old and new digests never compare equal.
 SCHEME = "lockstrip-digest-1"
-
-
-class Digest(NamedTuple):
-    value: str  # "sha256:<64 hex>"
-    packages: int  # third-party packages
-    local_packages: int
-    artifacts: int
-    lock_version: int
-    lock_revision: int
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "digest": self.value,
-            "packages": self.packages,
-            "local_packages": self.local_packages,
-            "artifacts": self.artifacts,
-            "lock": {"version": self.lock_version, "revision": self.lock_revision},
-        }
 
 
 def digest_view(project: Project) -> dict[str, Any]:
@@ -136,7 +120,7 @@ def compute_digest(
     `view` is the project's `digest_view`, when the caller has it already; it is not changed.
     """
     if scope is not None or target is not None:
-        from lockstrip.formats.uv.selection.request import Scope
+        from lockstrip.formats.request import Scope
 
         return _scoped(project, view, scope or Scope(), target)
     if view is None:

@@ -13,7 +13,7 @@ from lockstrip.errors import InputError
 from lockstrip.formats.uv.model.project import Project
 
 if TYPE_CHECKING:
-    from lockstrip.formats.uv.selection.request import Skip
+    from lockstrip.formats.request import Skip
 
 __all__ = [
     "DEFAULT_PYTHON",

@@ -40,7 +40,7 @@ def services(project: Project, names: Sequence[str]) -> tuple[Service, ...]:
     installs (scope.py walks the lock as uv does), so its stage copies those folders only."""
     from packaging.utils import canonicalize_name
 
-    from lockstrip.formats.uv.selection.request import Scope
+    from lockstrip.formats.request import Scope
     from lockstrip.formats.uv.selection.select import select
 
     members = sorted(project.lock.members)

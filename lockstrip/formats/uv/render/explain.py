@@ -11,8 +11,9 @@ from __future__ import annotations
 import json
 import posixpath
 from collections.abc import Iterator, Mapping
-from typing import Any, NamedTuple
+from typing import Any
 
+from lockstrip.formats.explanation import KINDS, SYMBOL, Change, Explanation
 from lockstrip.formats.uv.model.locals import local_id
 from lockstrip.formats.uv.model.lockfile import Source
 from lockstrip.formats.uv.model.project import Project
@@ -24,62 +25,10 @@ from lockstrip.formats.uv.render.digest import (
 )
 from lockstrip.formats.uv.render.explain_notes import volatile_notes
 
-__all__ = ["KINDS", "Change", "Explanation", "explain", "model"]
-
-
-#: The kinds of change, in the order an explanation lists them (the JSON `kind` values).
-KINDS = (
-    "added",
-    "removed",
-    "upgraded",
-    "downgraded",
-    "versions",
-    "source",
-    "artifacts",
-    "dependencies",
-    "local-added",
-    "local-removed",
-    "groups",
-    "extras",
-    "requires-python",
-    "markers",
-    "conflicts",
-    "manifest",
-    "settings",
-)
-
-
-SYMBOL = {"added": "+", "removed": "-", "upgraded": "↑", "downgraded": "↓", "local-added": "+"}
+__all__ = ["explain", "model"]
 
 
 SYMBOL["local-removed"] = "-"
-
-
-class Change(NamedTuple):
-    """One line of an explanation."""
-
-    kind: str
-    subject: str
-    old: str | None
-    new: str | None
-    detail: str
-
-    def as_json(self) -> dict[str, Any]:
-        return self._asdict()
-
-
-class Explanation(NamedTuple):
-    old_digest: str
-    new_digest: str
-    #: The third-party set itself changed (packages, artifacts, their edges, markers):
-    #: what `diff` exits 1 on. The digest also changes when only scopes change.
-    third_party_changed: bool
-    changes: tuple[Change, ...]
-    volatile: tuple[str, ...]  # what changed among volatile fields, for people
-
-    @property
-    def digest_changed(self) -> bool:
-        return self.old_digest != self.new_digest
 
 
 def _edge_text(edge: Mapping[str, Any], names: Mapping[str, str]) -> str:

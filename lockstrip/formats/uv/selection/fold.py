@@ -12,8 +12,8 @@ from lockstrip.formats.uv.model.project import Project
 
 if TYPE_CHECKING:
     from lockstrip.environment.markers import Dnf
+from lockstrip.formats.request import Scope, Skip
 from lockstrip.formats.uv.selection.names import extra_key
-from lockstrip.formats.uv.selection.request import Scope, Skip
 from lockstrip.formats.uv.selection.select import PackageIndex, Selection, edges_of, groups_of
 
 __all__ = ["Fold", "fold", "skipped"]

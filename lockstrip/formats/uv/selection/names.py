@@ -10,7 +10,7 @@ from lockstrip.formats.uv.model.project import Project
 
 if TYPE_CHECKING:
     pass
-from lockstrip.formats.uv.selection.request import Scope
+from lockstrip.formats.request import Scope
 from lockstrip.formats.uv.selection.select import Selection
 
 __all__ = ["extra_names", "group_names"]

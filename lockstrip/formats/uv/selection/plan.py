@@ -9,11 +9,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, NamedTuple
 
 from lockstrip.errors import InputError
+from lockstrip.formats.request import Mode, Scope, Skip, target_args
 from lockstrip.formats.uv.model.project import Project
 from lockstrip.formats.uv.selection.environments import forks_bound_nothing
 from lockstrip.formats.uv.selection.fold import Fold, fold, skipped
 from lockstrip.formats.uv.selection.names import extra_names, group_names
-from lockstrip.formats.uv.selection.request import Mode, Scope, Skip, target_args
 from lockstrip.formats.uv.selection.select import Selection, select
 
 if TYPE_CHECKING:

@@ -15,8 +15,8 @@ from lockstrip.formats.uv.model.read_lock import check_markers
 
 if TYPE_CHECKING:
     pass
+from lockstrip.formats.request import Scope
 from lockstrip.formats.uv.selection.environments import environment_points
-from lockstrip.formats.uv.selection.request import Scope
 
 __all__ = ["PackageIndex", "Selection", "select"]
 

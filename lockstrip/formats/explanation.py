@@ -1,14 +1,65 @@
-"""An explanation as text (one line a change, coloured on a terminal) or as JSON."""
+"""An explanation, whatever the lock format: its changes by kind, and how it is printed (one
+line a change, coloured on a terminal) or written as JSON."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
-from lockstrip.formats.uv.render.explain import SYMBOL, Change, Explanation
+__all__ = ["KINDS", "SYMBOL", "Change", "Explanation", "render_json", "render_text"]
 
-__all__ = ["render_json", "render_text"]
+
+#: The kinds of change, in the order an explanation lists them (the JSON `kind` values).
+KINDS = (
+    "added",
+    "removed",
+    "upgraded",
+    "downgraded",
+    "versions",
+    "source",
+    "artifacts",
+    "dependencies",
+    "local-added",
+    "local-removed",
+    "groups",
+    "extras",
+    "requires-python",
+    "markers",
+    "conflicts",
+    "manifest",
+    "settings",
+)
+
+
+SYMBOL = {"added": "+", "removed": "-", "upgraded": "↑", "downgraded": "↓", "local-added": "+"}
+
+
+class Change(NamedTuple):
+    """One line of an explanation."""
+
+    kind: str
+    subject: str
+    old: str | None
+    new: str | None
+    detail: str
+
+    def as_json(self) -> dict[str, Any]:
+        return self._asdict()
+
+
+class Explanation(NamedTuple):
+    old_digest: str
+    new_digest: str
+    #: The third-party set itself changed (packages, artifacts, their edges, markers):
+    #: what `diff` exits 1 on. The digest also changes when only scopes change.
+    third_party_changed: bool
+    changes: tuple[Change, ...]
+    volatile: tuple[str, ...]  # what changed among volatile fields, for people
+
+    @property
+    def digest_changed(self) -> bool:
+        return self.old_digest != self.new_digest
 
 
 _COLOURS = {"+": "32", "-": "31", "↑": "36", "↓": "36", "~": "33"}

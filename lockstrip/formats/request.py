@@ -8,10 +8,9 @@ from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 if TYPE_CHECKING:
     from lockstrip.environment.target import Target
 
-__all__ = ["SKIPS", "Mode", "Scope", "Skip", "target_args"]
+from lockstrip.io.export_folder import Mode
 
-#: `frozen`: the least `uv sync --frozen` reads; `locked`: also what `uv lock --check` reads.
-Mode = Literal["frozen", "locked"]
+__all__ = ["SKIPS", "Mode", "Scope", "Skip", "target_args"]
 
 
 class Scope(NamedTuple):
