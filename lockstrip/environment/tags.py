@@ -48,7 +48,7 @@ def _manylinux_names(arch: str) -> Iterator[tuple[str, _Platform]]:
 #: Every name uv 0.13.8 accepts for `--python-platform`, in the order of its help text,
 #: except the Android, iOS and Pyodide ones: their wheels are not installed by `uv sync`
 #: on a build machine, which is what a target describes here.
-_PLATFORMS: dict[str, _Platform] = {
+PLATFORM_SPECS: dict[str, _Platform] = {
     "windows": _Platform("windows", "x86_64", (0, 0)),
     "linux": _Platform("manylinux", "x86_64", _GNU),
     "macos": _Platform("macos", "aarch64", _MACOS),
@@ -68,7 +68,7 @@ _PLATFORMS: dict[str, _Platform] = {
 
 
 #: The valid `--python-platform` names.
-PLATFORMS: tuple[str, ...] = tuple(_PLATFORMS)
+PLATFORMS: tuple[str, ...] = tuple(PLATFORM_SPECS)
 
 
 def _platform_tags(spec: _Platform) -> list[str]:
@@ -105,14 +105,14 @@ def _platform_tags(spec: _Platform) -> list[str]:
 
 
 @cache
-def _tags(python_version: str, platform: str) -> tuple[Tag, ...]:
+def supported_tags(python_version: str, platform: str) -> tuple[Tag, ...]:
     # Imported here: packaging.tags costs 17 ms (it imports subprocess and logging), and
     # only tags need it, not markers.
     from packaging.tags import compatible_tags, cpython_tags
 
     major, minor = (int(part) for part in python_version.split("."))
     interpreter = f"cp{major}{minor}"
-    platforms = _platform_tags(_PLATFORMS[platform])
+    platforms = _platform_tags(PLATFORM_SPECS[platform])
     return (
         *cpython_tags(python_version=(major, minor), abis=[interpreter], platforms=platforms),
         *compatible_tags(
@@ -122,10 +122,10 @@ def _tags(python_version: str, platform: str) -> tuple[Tag, ...]:
 
 
 @cache
-def _priority(python_version: str, platform: str) -> dict[Tag, int]:
+def tag_priority(python_version: str, platform: str) -> dict[Tag, int]:
     """Each accepted tag's rank, 0 the most preferred."""
     ranks: dict[Tag, int] = {}
-    for rank, tag in enumerate(_tags(python_version, platform)):
+    for rank, tag in enumerate(supported_tags(python_version, platform)):
         ranks.setdefault(tag, rank)
     return ranks
 

@@ -22,11 +22,11 @@ from lockstrip.errors import InputError
 if TYPE_CHECKING:
     from packaging.tags import Tag
 from lockstrip.environment.tags import (
-    _PLATFORMS,
     GLIBC_MINORS,
+    PLATFORM_SPECS,
     PLATFORMS,
-    _priority,
-    _tags,
+    supported_tags,
+    tag_priority,
     wheel_tags,
 )
 
@@ -67,7 +67,7 @@ class Target(NamedTuple):
         platform_release and platform_version are empty, as in uv: a target names no
         kernel, so markers on them are false unless they compare with "".
         """
-        spec = _PLATFORMS[self.platform]
+        spec = PLATFORM_SPECS[self.platform]
         os_name, sys_platform, platform_system = _OS_MARKERS[spec.os]
         return {
             "implementation_name": "cpython",
@@ -85,7 +85,7 @@ class Target(NamedTuple):
 
     def tags(self) -> list[Tag]:
         """The wheel tags a CPython install on this target accepts, most preferred first."""
-        return list(_tags(self.python_version, self.platform))
+        return list(supported_tags(self.python_version, self.platform))
 
     def describe(self) -> dict[str, str]:
         """What JSON output says about the target: the version (completed from the project
@@ -118,7 +118,7 @@ def parse_target(
             "(e.g. --python-platform x86_64-manylinux_2_28)",
         )
     name = python_platform.strip()
-    if name not in _PLATFORMS:
+    if name not in PLATFORM_SPECS:
         raise InputError(
             "--python-platform", f"unknown platform {name!r}; valid: {', '.join(PLATFORMS)}"
         )
@@ -185,7 +185,7 @@ def best_artifact(package: Mapping[str, Any], target: Target) -> Mapping[str, An
     sdist, to be built, when no wheel fits; `None` when the package has neither (a git,
     directory or editable source is fetched or read another way).
     """
-    priority = _priority(target.python_version, target.platform)
+    priority = tag_priority(target.python_version, target.platform)
     best: Mapping[str, Any] | None = None
     best_rank = len(priority)
     for wheel in package.get("wheels", ()):  # tables, checked by lockfile.parse_lock
@@ -247,7 +247,7 @@ def _running_platform() -> str:
             fits = [minor for minor in GLIBC_MINORS if (2, minor) <= glibc]
             candidates = [f"{arch}-manylinux_2_{fits[-1]}"] if fits else []
     for name in candidates:
-        if name in _PLATFORMS:
+        if name in PLATFORM_SPECS:
             return name
     raise InputError(
         "--python-platform",

@@ -20,12 +20,12 @@ if TYPE_CHECKING:
 from lockstrip.formats.uv.render.dockerfile_inputs import (
     IndexSecret,
     LockstripSource,
-    _scripts,
     build_requirements,
     fold_flag,
     lockstrip_python,
     parse_lockstrip_spec,
     python_minor,
+    script_names,
     skip_local_flag,
 )
 from lockstrip.formats.uv.render.dockerfile_services import render_services, services
@@ -71,7 +71,7 @@ def render_dockerfile(
         project_stage(
             bool(requires),
             outside=sorted(path for _, path in project.outside),
-            scripts=_scripts(project),
+            scripts=script_names(project),
             secrets=secrets,
         ),
     ]

@@ -248,18 +248,18 @@ def _built_pyprojects(project: Project) -> Iterable[Mapping[str, Any]]:
         if source.location in (".", "") and project.root_name is not None:
             yield project.pyproject
         else:
-            member = by_path.get(_normal(source.location))
+            member = by_path.get(normal_location(source.location))
             if member is not None:
                 yield project.member_pyproject(member)
 
 
-def _scripts(project: Project) -> list[str]:
+def script_names(project: Project) -> list[str]:
     table = project.pyproject.get("project", {})
     scripts = table.get("scripts") if isinstance(table, Mapping) else None
     return sorted(scripts) if isinstance(scripts, Mapping) else []
 
 
-def _normal(location: str) -> str:
+def normal_location(location: str) -> str:
     return posixpath.normpath(location)
 
 

@@ -19,13 +19,13 @@ from lockstrip.formats.uv.render.dockerfile_inputs import (
     IndexSecret,
     LockstripSource,
     Service,
-    _normal,
-    _scripts,
     build_requirements,
     fold_flag,
     lockstrip_python,
+    normal_location,
     parse_lockstrip_spec,
     python_minor,
+    script_names,
     skip_local_flag,
 )
 from lockstrip.formats.uv.render.dockerfile_stages import export_stage, secret_mounts, uv_stage
@@ -62,7 +62,7 @@ def services(project: Project, names: Sequence[str]) -> tuple[Service, ...]:
             package = project.lock.packages[index]
             if not project.locals.is_local(package):
                 continue
-            location = _normal(package.source.location)
+            location = normal_location(package.source.location)
             if location == ".." or location.startswith("../") or posixpath.isabs(location):
                 raise InputError(
                     "--package",
@@ -78,7 +78,7 @@ def services(project: Project, names: Sequence[str]) -> tuple[Service, ...]:
 
 def _scripts_of(project: Project, name: str) -> list[str]:
     if name == project.root_name:
-        return _scripts(project)
+        return script_names(project)
     for member in project.members:
         if member.name == name:
             table = project.member_pyproject(member).get("project", {})

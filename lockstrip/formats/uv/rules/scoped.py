@@ -25,7 +25,7 @@ __all__ = [
 #: What a scoped export (one install: `--no-dev`, `--package NAME`, a target) leaves out of
 #: the frozen view, because `uv sync --frozen` with the export's own flags never reads it.
 #: Whatever stays is what that install reads, so the export's bytes change when the install
-#: does. (tests/test_scope.py checks each row against uv: `uv export --frozen` and
+#: does. (tests/test_selection.py checks each row against uv: `uv export --frozen` and
 #: `uv sync --frozen --dry-run` with the same flags print the same on export and project.)
 SCOPED_DROPS: dict[str, str] = {
     "local packages outside the install": "a member the install neither starts from nor "
