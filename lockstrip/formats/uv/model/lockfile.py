@@ -16,6 +16,8 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from lockstrip.formats.interface import FormatError
+
 __all__ = [
     "SOURCE_KINDS",
     "SUPPORTED_LOCK_VERSIONS",
@@ -23,6 +25,7 @@ __all__ = [
     "Lock",
     "Package",
     "Source",
+    "UvLockError",
     "toml_type",
 ]
 
@@ -133,3 +136,8 @@ def toml_type(value: Any) -> str:
         if isinstance(value, kind):
             return name
     return f"a {type(value).__name__}"  # a date or a time
+
+
+class UvLockError(FormatError):
+    """uv.lock, or a pyproject.toml beside it, is not what uv writes: names the file and
+    the field or line."""

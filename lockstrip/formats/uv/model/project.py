@@ -12,9 +12,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, NamedTuple, Protocol
 
-from lockstrip.errors import InputError
 from lockstrip.formats.uv.model.locals import Locals, find_locals
-from lockstrip.formats.uv.model.lockfile import Lock, toml_type
+from lockstrip.formats.uv.model.lockfile import Lock, UvLockError, toml_type
 from lockstrip.formats.uv.model.read_lock import check_url, parse_lock
 from lockstrip.io.tomlread import parse_toml, read_text
 
@@ -33,7 +32,7 @@ class ProjectFiles(Protocol):
     """Read access to a project's files by POSIX path relative to its root."""
 
     def read(self, rel: str) -> str | None:
-        """The file's text, or None when it does not exist; InputError when unreadable."""
+        """The file's text, or None when it does not exist; UvLockError when unreadable."""
 
     def where(self, rel: str) -> Path:
         """How errors name the file: a path, or `REV:path` for a git revision."""
@@ -130,7 +129,7 @@ def _load_pyproject(files: ProjectFiles, rel: str) -> Mapping[str, Any]:
     path = files.where(rel)
     text = files.read(rel)
     if text is None:
-        raise InputError(path, "file not found")
+        raise UvLockError(path, "file not found")
     doc = parse_toml(text, path)
     _check_pyproject(doc, path)
     return doc
@@ -142,16 +141,16 @@ def _check_pyproject(doc: Mapping[str, Any], path: Path) -> None:
 
     def table(value: Any, field: str) -> Mapping[str, Any]:
         if not isinstance(value, Mapping):
-            raise InputError(path, f"expected a table, found {toml_type(value)}", field=field)
+            raise UvLockError(path, f"expected a table, found {toml_type(value)}", field=field)
         return value
 
     def strings(value: Any, field: str) -> None:
         if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
-            raise InputError(path, "expected an array of strings", field=field)
+            raise UvLockError(path, "expected an array of strings", field=field)
 
     def string(value: Any, field: str) -> None:
         if not isinstance(value, str):
-            raise InputError(path, f"expected a string, found {toml_type(value)}", field=field)
+            raise UvLockError(path, f"expected a string, found {toml_type(value)}", field=field)
 
     # Not [build-system]: `uv sync --frozen` reads it only to build, and the Dockerfile
     # falls back to setuptools' defaults where it is not what it should be.
@@ -165,7 +164,7 @@ def _check_pyproject(doc: Mapping[str, Any], path: Path) -> None:
     for key in ("dynamic", "dependencies"):
         if key in project:
             if key == "dynamic" and not isinstance(project[key], list):
-                raise InputError(path, "expected an array", field="project.dynamic")
+                raise UvLockError(path, "expected an array", field="project.dynamic")
             strings(project[key], f"project.{key}")
     for extra, requirements in table(
         project.get("optional-dependencies", {}), "project.optional-dependencies"
@@ -175,7 +174,7 @@ def _check_pyproject(doc: Mapping[str, Any], path: Path) -> None:
         # an array; its entries are kept unread (the lock's edges say what a group installs)
         if not isinstance(entries, list):
             found = toml_type(entries)
-            raise InputError(
+            raise UvLockError(
                 path, f"expected an array, found {found}", field=f"dependency-groups.{group}"
             )
     if "uv" not in doc.get("tool", {}):
@@ -194,7 +193,7 @@ def _check_pyproject(doc: Mapping[str, Any], path: Path) -> None:
                 strings(workspace[key], f"tool.uv.workspace.{key}")
     indexes = uv.get("index", [])
     if not isinstance(indexes, list):
-        raise InputError(
+        raise UvLockError(
             path, f"expected an array, found {toml_type(indexes)}", field="tool.uv.index"
         )
     for position, index in enumerate(indexes):
@@ -226,7 +225,7 @@ def _check_root(pyproject: Mapping[str, Any], locals: Locals, lock_path: Path) -
     }
     if _normalized(name) not in roots:
         wanted = _normalized(name)
-        raise InputError(
+        raise UvLockError(
             lock_path,
             f"does not match pyproject.toml ([project] name is {wanted}, the lock has no "
             f"package {wanted}): run `uv lock`",
@@ -247,14 +246,14 @@ def read_project(directory: Path | str) -> Project:
     """Read the project whose root (the folder with uv.lock) is `directory`."""
     root = Path(directory)
     if not root.is_dir():
-        raise InputError(root, "not a folder" if root.exists() else "no such folder")
+        raise UvLockError(root, "not a folder" if root.exists() else "no such folder")
     if not (root / "uv.lock").exists():
         hint = "run `uv lock` first"
         for parent in root.resolve().parents:
             if (parent / "uv.lock").is_file():
                 hint = f"the workspace root seems to be {parent}; run lockstrip there"
                 break
-        raise InputError(root / "uv.lock", f"file not found ({hint})")
+        raise UvLockError(root / "uv.lock", f"file not found ({hint})")
     return read_files(FolderFiles(root), root)
 
 
@@ -263,9 +262,9 @@ def read_files(files: ProjectFiles, root: Path) -> Project:
     lock_path = files.where("uv.lock")
     lock_text = files.read("uv.lock")
     if lock_text is None:
-        raise InputError(lock_path, "file not found (run `uv lock` first)")
+        raise UvLockError(lock_path, "file not found (run `uv lock` first)")
     if files.read("pyproject.toml") is None:
-        raise InputError(
+        raise UvLockError(
             files.where("pyproject.toml"), "file not found (a uv project needs one beside uv.lock)"
         )
     pyproject = _load_pyproject(files, "pyproject.toml")
@@ -280,7 +279,7 @@ def read_files(files: ProjectFiles, root: Path) -> Project:
         path = _inside(source.location)
         if path is None:
             if name in workspace:
-                raise InputError(
+                raise UvLockError(
                     lock_path,
                     f"workspace member {name!r} is at {source.location!r}, outside the project; "
                     "lockstrip never writes outside the export folder",

@@ -10,7 +10,6 @@ from urllib.parse import urlsplit
 
 from lockstrip.environment.markers import MarkerError, check_marker
 from lockstrip.environment.tags import url_path
-from lockstrip.errors import InputError
 from lockstrip.formats.uv.model.lockfile import (
     SOURCE_KINDS,
     SUPPORTED_LOCK_VERSIONS,
@@ -18,6 +17,7 @@ from lockstrip.formats.uv.model.lockfile import (
     Lock,
     Package,
     Source,
+    UvLockError,
     toml_type,
 )
 
@@ -34,7 +34,7 @@ def _require(path: Path, table: Mapping[str, Any], key: str, kind: type, where: 
     value = table.get(key)
     if not _is(value, kind):
         expected = dict(TOML_TYPES)[kind]
-        raise InputError(path, f"expected {expected}, found {toml_type(value)}", field=where + key)
+        raise UvLockError(path, f"expected {expected}, found {toml_type(value)}", field=where + key)
     return value
 
 
@@ -45,25 +45,25 @@ def _optional(path: Path, table: Mapping[str, Any], key: str, kind: type, where:
 
 def _strings(path: Path, value: Any, field: str) -> list[str]:
     if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
-        raise InputError(path, "expected an array of strings", field=field)
+        raise UvLockError(path, "expected an array of strings", field=field)
     return value
 
 
 def _tables(path: Path, value: Any, field: str) -> list[Mapping[str, Any]]:
     """`value` must be an array of tables."""
     if not isinstance(value, list):
-        raise InputError(path, f"expected an array, found {toml_type(value)}", field=field)
+        raise UvLockError(path, f"expected an array, found {toml_type(value)}", field=field)
     for index, item in enumerate(value):
         if not isinstance(item, Mapping):
             found = toml_type(item)
-            raise InputError(path, f"expected a table, found {found}", field=f"{field}[{index}]")
+            raise UvLockError(path, f"expected a table, found {found}", field=f"{field}[{index}]")
     return value
 
 
 def _table_of_arrays(path: Path, value: Any, field: str) -> Mapping[str, list[Any]]:
     """`value` must be a table whose values are arrays of tables (groups, extras)."""
     if not isinstance(value, Mapping):
-        raise InputError(path, f"expected a table, found {toml_type(value)}", field=field)
+        raise UvLockError(path, f"expected a table, found {toml_type(value)}", field=field)
     for name, items in value.items():
         _tables(path, items, f"{field}.{name}")
     return value
@@ -72,7 +72,7 @@ def _table_of_arrays(path: Path, value: Any, field: str) -> Mapping[str, list[An
 def _marker(path: Path, value: Any, field: str) -> None:
     """A marker is a string; whether it parses is `check_markers`'s business."""
     if not isinstance(value, str):
-        raise InputError(path, f"expected a string, found {toml_type(value)}", field=field)
+        raise UvLockError(path, f"expected a string, found {toml_type(value)}", field=field)
 
 
 def _markers(path: Path, value: Any, field: str) -> None:
@@ -92,7 +92,7 @@ def check_markers(lock: Lock) -> None:
         try:
             check_marker(marker)
         except MarkerError as error:
-            raise InputError(lock.path, f"not a valid marker: {error}", field=field) from None
+            raise UvLockError(lock.path, f"not a valid marker: {error}", field=field) from None
 
 
 def _marker_fields(lock: Lock) -> Iterator[tuple[str, str]]:
@@ -139,7 +139,7 @@ def check_url(path: Path, value: str, field: str) -> None:
     try:
         urlsplit(value).port  # noqa: B018 - raises on a port out of range
     except ValueError as error:
-        raise InputError(path, f"not a valid URL ({error}): {value!r}", field=field) from None
+        raise UvLockError(path, f"not a valid URL ({error}): {value!r}", field=field) from None
 
 
 def _requirement(path: Path, table: Mapping[str, Any], field: str) -> None:
@@ -168,7 +168,7 @@ def _source(path: Path, table: Mapping[str, Any], field: str) -> Source:
     source = Source.from_table(table)
     if source is None:
         kinds = ", ".join(SOURCE_KINDS)
-        raise InputError(path, f"expected one of: {kinds}", field=field)
+        raise UvLockError(path, f"expected one of: {kinds}", field=field)
     return source
 
 
@@ -204,7 +204,7 @@ _USUAL_ARTIFACTS = frozenset(
 
 def _check_manifest(path: Path, manifest: Any) -> None:
     if not isinstance(manifest, Mapping):
-        raise InputError(path, "expected a table [manifest]", field="manifest")
+        raise UvLockError(path, "expected a table [manifest]", field="manifest")
     _strings(path, manifest.get("members", []), "manifest.members")
     if "requirements" in manifest:
         _requirements(path, manifest["requirements"], "manifest.requirements")
@@ -217,7 +217,7 @@ def _check_manifest(path: Path, manifest: Any) -> None:
 
 def _check_conflicts(path: Path, conflicts: Any) -> None:
     if not isinstance(conflicts, list) or not all(isinstance(c, list) for c in conflicts):
-        raise InputError(path, "expected an array of arrays", field="conflicts")
+        raise UvLockError(path, "expected an array of arrays", field="conflicts")
     for index, items in enumerate(conflicts):
         for position, item in enumerate(_tables(path, items, f"conflicts[{index}]")):
             where = f"conflicts[{index}][{position}]."
@@ -232,7 +232,7 @@ def _check_package(path: Path, table: Mapping[str, Any], where: str) -> Package:
     version = _optional(path, table, "version", str, where)
     source = _source(path, _require(path, table, "source", Mapping, where), f"{where}source")
     if version is None and source.kind == "registry":
-        raise InputError(
+        raise UvLockError(
             path, "a package from a registry has a version; run `uv lock`", field=f"{where}version"
         )
     if "resolution-markers" in table:
@@ -281,7 +281,7 @@ def _check_edges(path: Path, packages: tuple[Package, ...]) -> None:
                 ]
             if not candidates:
                 field = f"package[{index}] ({package.name}).{_place(place)}[{position}]"
-                raise InputError(
+                raise UvLockError(
                     path,
                     f"names {edge.name!r}, which is not a package of the lock; "
                     "is the lock cut short? run `uv lock`",
@@ -305,7 +305,7 @@ def parse_lock(data: Mapping[str, Any], path: Path) -> Lock:
     version = _require(path, data, "version", int, "")
     if version not in SUPPORTED_LOCK_VERSIONS:
         supported = ", ".join(map(str, SUPPORTED_LOCK_VERSIONS))
-        raise InputError(
+        raise UvLockError(
             path,
             f"lock format version {version} is not supported (supported: {supported}); "
             "is this lock written by a newer uv than this lockstrip knows?",
@@ -313,7 +313,7 @@ def parse_lock(data: Mapping[str, Any], path: Path) -> Lock:
         )
     revision = data.get("revision", 0)
     if not _is(revision, int):
-        raise InputError(path, "expected an integer", field="revision")
+        raise UvLockError(path, "expected an integer", field="revision")
     _require(path, data, "requires-python", str, "")
     for key in ("resolution-markers", "supported-markers", "required-markers"):
         if key in data:
@@ -322,11 +322,11 @@ def parse_lock(data: Mapping[str, Any], path: Path) -> Lock:
     _check_conflicts(path, data.get("conflicts", []))
     tables = data.get("package", [])
     if not isinstance(tables, list):
-        raise InputError(path, "expected an array of tables [[package]]", field="package")
+        raise UvLockError(path, "expected an array of tables [[package]]", field="package")
     packages = []
     for index, table in enumerate(tables):
         if not isinstance(table, Mapping):
-            raise InputError(path, "expected a table", field=f"package[{index}]")
+            raise UvLockError(path, "expected a table", field=f"package[{index}]")
         packages.append(_check_package(path, table, f"package[{index}]."))
     _check_edges(path, tuple(packages))
     return Lock(path, data, version, revision, tuple(packages))
