@@ -123,6 +123,7 @@ def _drop_python_preference(files: dict[str, str], project: Any) -> dict[str, st
 ONLY_MANAGED_SEED = 7
 
 
+@pytest.mark.slow  # its seed is beyond the fast slice
 def test_planted_interpreter_drop_is_found(
     world: Universe, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -293,6 +293,7 @@ def environments() -> Iterator[dict[str, str]]:
     yield {**LINUX_311, "implementation_name": "pypy", "platform_python_implementation": "PyPy"}
 
 
+@pytest.mark.slow  # a sweep of every marker in the corpus
 def test_corpus_has_markers_of_every_kind() -> None:
     markers = corpus_markers()
     assert len(markers) > 500
@@ -308,6 +309,7 @@ def test_every_corpus_marker_parses() -> None:
         assert result in (True, False, None), marker
 
 
+@pytest.mark.slow  # a sweep of every marker in the corpus
 def test_corpus_markers_agree_with_packaging() -> None:
     """In concrete environments, with no conflict item active or one: packaging's `extra`
     is a single string, which means the same as a set of at most one item."""
