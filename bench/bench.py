@@ -318,7 +318,7 @@ def synthetic(tools: Tools, size_mb: int) -> Lock | None:
 def measure_startup(tools: Tools, runs: int) -> dict[str, list[Sample]]:
     commands = {
         "`python -c pass`": [tools.python, "-c", "pass"],
-        '`python -c "import lockstrip._cli"`': [tools.python, "-c", "import lockstrip._cli"],
+        '`python -c "import lockstrip.cli"`': [tools.python, "-c", "import lockstrip.cli"],
         "`lockstrip --version`": [tools.lockstrip, "--version"],
         "`lockstrip --help`": [tools.lockstrip, "--help"],
     }
@@ -606,7 +606,7 @@ def load_average() -> str:
 
 
 def machine_info(tools: Tools, load_at_start: str, minutes: float) -> list[list[str]]:
-    backend = "from lockstrip.tomlread import BACKEND; print(BACKEND)"
+    backend = "from lockstrip.io.tomlread import BACKEND; print(BACKEND)"
     return [
         ["platform", platform.platform()],
         ["CPU", cpu_model()],

@@ -38,7 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 import fuzzing
 
 from lockstrip.errors import LockstripError
-from lockstrip.project import MemoryFiles, read_files
+from lockstrip.formats.uv.model.project import MemoryFiles, read_files
 
 _SEEDS: list[Path] = []
 DIFF_EVERY = 4

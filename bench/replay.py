@@ -17,7 +17,7 @@ on which each candidate layer input changes:
 * (c) lockstrip's default export (`build_export(project, "frozen")`, all files);
 * (d) its `--mode locked` export;
 * (e) its digest (`compute_digest(project).value`);
-* (f) its third-party hash (`lockstrip.digest.third_party_hash`), which leaves out what
+* (f) its third-party hash (`render.digest.third_party_hash`), which leaves out what
   local packages pull, the manifest and the `[tool.uv]` settings;
 * the lower bound: the commits where uv's view of the third-party set changed, which is
   the dataset's `thirdparty_changed` column (its conflict-fallback column where the first
@@ -30,7 +30,7 @@ dropped, which is byte for byte `--no-annotate`) and checks (a) against the data
 `raw_changed`/`members_changed`, and reports any disagreement with commits.tsv.
 
 Where (c) or (e) changes and the lower bound does not, the transition is classified by what
-lockstrip's explanation (`lockstrip.explain.explain`) finds, in this order: the third-party
+lockstrip's explanation (`render.explain.explain`) finds, in this order: the third-party
 hash changed (a change uv's flattened export hides), a local package added or removed, a
 local package's edges (what it pulls), the lock's `[manifest]`, install settings, and for
 (c) alone the lock `revision`. These are the commits where (c) and (e) cannot equal the
@@ -80,12 +80,13 @@ from pathlib import Path
 from typing import Any
 
 from lockstrip import __version__
-from lockstrip.digest import compute_digest, digest_view, third_party_hash
-from lockstrip.explain import Explanation, explain
-from lockstrip.export import build_export
-from lockstrip.project import Project, read_project
-from lockstrip.tomlread import parse_toml
-from lockstrip.volatile import local_id
+from lockstrip.formats.explanation import Explanation
+from lockstrip.formats.uv.model.locals import local_id
+from lockstrip.formats.uv.model.project import Project, read_project
+from lockstrip.formats.uv.render.digest import compute_digest, digest_view, third_party_hash
+from lockstrip.formats.uv.render.explain import explain
+from lockstrip.formats.uv.render.export import build_export
+from lockstrip.io.tomlread import parse_toml
 
 ROOT = Path(__file__).resolve().parent.parent
 REPORT = ROOT / "BENCHMARKS.md"
@@ -611,7 +612,7 @@ def section(summaries: Sequence[Summary], failures: Sequence[str], uv: str) -> s
         "\n".join(checks(transitions, failures)),
         "### Where (c) and (e) exceed the lower bound",
         f"{len(beyond)} transitions changed (c) or (e) but not the lower bound. Each is "
-        "classified automatically (the third-party hash, then `lockstrip.explain`, then the "
+        "classified automatically (the third-party hash, then `render.explain`, then the "
         "export's files) under the first reason that applies. "
         f"{', '.join(f'`{k}`' for k in BY_DESIGN)} change what some scoped install (`uv sync` "
         "without `--all-extras`, `--package NAME`) installs, which uv's union export cannot "
@@ -725,10 +726,10 @@ def scope_flags(series: str) -> list[tuple[str, ...]]:
 
 
 def parse_scope(flags: Sequence[str]) -> Any:
-    from lockstrip import _cli
+    from lockstrip.commands import common
 
-    args = _cli._header_parser().parse_args(["--mode", "frozen", *flags])
-    return _cli._scope(args)
+    args = common.header_parser().parse_args(["--mode", "frozen", *flags])
+    return common.scope_of(args)
 
 
 def uv_run(uv: str, argv: Sequence[str], folder: Path, env: Mapping[str, str]) -> str | None:
@@ -756,8 +757,8 @@ class ScopedSnapshot:
 
 
 def scoped_snapshot(project: Project, scope: Any, view: str | None) -> ScopedSnapshot:
-    from lockstrip.dockerfile import download_skip
     from lockstrip.errors import LockstripError
+    from lockstrip.formats.uv.render.dockerfile_inputs import download_skip
 
     try:
         files = build_export(project, "frozen", scope, skip=download_skip(project)).files
@@ -770,7 +771,8 @@ def scoped_snapshot(project: Project, scope: Any, view: str | None) -> ScopedSna
 def scoped_parts(project: Project, scope: Any) -> dict[str, Any]:
     """What the scoped digest hashes, split for classifying: the local packages the scope
     installs, the third-party tables by `name version`, the local tables, the header."""
-    from lockstrip.scope import restrict, select
+    from lockstrip.formats.uv.rules.restrict import restrict
+    from lockstrip.formats.uv.selection.select import select
 
     view = digest_view(project)
     selection = select(project, scope, None)
@@ -862,11 +864,11 @@ def verify(
     scratch: Path,
     label: str,
 ) -> Verified:
-    from lockstrip.export import write_export
+    from lockstrip.io.export_folder import write_export
 
     out = scratch / "verify" / hashlib.sha256(label.encode()).hexdigest()[:16]
     try:
-        from lockstrip.dockerfile import download_skip
+        from lockstrip.formats.uv.render.dockerfile_inputs import download_skip
 
         skip = download_skip(project)
         scope = parse_scope(flags)

@@ -4,6 +4,6 @@ from __future__ import annotations
 
 
 def main() -> None:
-    from lockstrip._cli import main as cli
+    from lockstrip.cli import main as cli
 
     cli()

@@ -16,6 +16,39 @@ import pytest
 for _variable in ("COLUMNS", "LINES"):
     os.environ.pop(_variable, None)
 
+#: The one switch for the slow tier (README, Development): LOCKSTRIP_SLOW=1, which `.ci/run`
+#: sets. Without it `pytest` runs the fast tier, which still covers every rule and every
+#: command; with it, also every test marked `slow`: the real BuildKit builds (tests/e2e), the
+#: generative oracle beyond its fast slice, long fuzzing, the signal sweep, the ../shared
+#: corpus and history sweeps, the interpreter-identity sweep, the gitlab-ci-local pipelines,
+#: the pre-commit and Action installs, and whatever else takes more than a few seconds.
+#: LOCKSTRIP_E2E=1, the old name of the end-to-end switch, turns it on too.
+SLOW = any(
+    os.environ.get(name, "") not in ("", "0") for name in ("LOCKSTRIP_SLOW", "LOCKSTRIP_E2E")
+)
+if SLOW:
+    os.environ["LOCKSTRIP_E2E"] = "1"  # what tests/e2e reads
+
+#: Fixtures whose tests are slow wherever they are used: a pipeline run, a hook install, a
+#: virtual environment per Action step.
+_SLOW_FIXTURES = frozenset({"lockstrip_wheel", "hooks", "runner"})
+_E2E = Path(__file__).resolve().parent / "e2e"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "slow: runs only with LOCKSTRIP_SLOW=1 (the slow tier)")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    skip = pytest.mark.skip(reason="the slow tier: set LOCKSTRIP_SLOW=1 (.ci/run does)")
+    for item in items:
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if _E2E in item.path.parents or fixtures & _SLOW_FIXTURES:
+            item.add_marker(pytest.mark.slow)
+        if not SLOW and item.get_closest_marker("slow") is not None:
+            item.add_marker(skip)
+
+
 CORPUS = Path(__file__).resolve().parent.parent / "fixtures" / "corpus"
 #: A small project: an editable root and 41 third-party packages.
 SMALL = CORPUS / "astral-sh__uv-docker-example"

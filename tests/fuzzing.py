@@ -29,8 +29,8 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 from lockstrip.errors import LockstripError
-from lockstrip.project import MemoryFiles, Project, read_files
-from lockstrip.render_lock import render_lock, toml_key, toml_value
+from lockstrip.formats.uv.model.project import MemoryFiles, Project, read_files
+from lockstrip.formats.uv.render.lock import render_lock, toml_key, toml_value
 
 REPO = Path(__file__).resolve().parent.parent
 CORPUS = REPO / "fixtures" / "corpus"
@@ -364,13 +364,14 @@ def _entry_points(
     original: Project | None, project: Project
 ) -> list[tuple[str, Callable[[], Any]]]:
     """The library calls the commands make, in the order they make them."""
-    from lockstrip.digest import compute_digest
-    from lockstrip.dockerfile import render_dockerfile
-    from lockstrip.explain import explain, render_json, render_text
-    from lockstrip.export import build_export
-    from lockstrip.fetch import find_credentials, plan_fetch
-    from lockstrip.scope import Scope
-    from lockstrip.target import parse_target
+    from lockstrip.environment.target import parse_target
+    from lockstrip.formats.explanation import render_json, render_text
+    from lockstrip.formats.request import Scope
+    from lockstrip.formats.uv.fetch import find_credentials, plan_fetch
+    from lockstrip.formats.uv.render.digest import compute_digest
+    from lockstrip.formats.uv.render.dockerfile import render_dockerfile
+    from lockstrip.formats.uv.render.explain import explain
+    from lockstrip.formats.uv.render.export import build_export
 
     target = parse_target("3.12", "linux")
     assert target is not None

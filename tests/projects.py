@@ -23,8 +23,9 @@ from typing import NamedTuple
 from e2e.index import Index, serve, write_wheel
 from helpers import run_uv
 
-from lockstrip.export import Mode, build_export, write_export
-from lockstrip.project import read_project
+from lockstrip.formats.uv.model.project import read_project
+from lockstrip.formats.uv.render.export import Mode, build_export
+from lockstrip.io.export_folder import write_export
 
 __all__ = [
     "BACKEND",

@@ -20,9 +20,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
 from pairing import Command, CommandFailed, Launcher, Paired, Sample, cpu, pair_ratio
 from scaling import copies_for, multiply_lock, suffix
 
-from lockstrip.digest import compute_digest
-from lockstrip.project import read_project
-from lockstrip.tomlread import load_toml as load  # the fast reader: mteb x3 is 12 MB
+from lockstrip.formats.uv.model.project import read_project
+from lockstrip.formats.uv.render.digest import compute_digest
+from lockstrip.io.tomlread import load_toml as load  # the fast reader: mteb x3 is 12 MB
 
 SMALL = FIXTURES / "astral-sh__uv-docker-example"  # an editable root and 41 packages
 MTEB = FIXTURES / "embeddings-benchmark__mteb"  # forks (several versions of one name)

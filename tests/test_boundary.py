@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from lockstrip import _cli
-from lockstrip._cli import EXIT_INTERNAL, run
+from lockstrip import cli as _cli
+from lockstrip.cli import run
+from lockstrip.commands.common import EXIT_INTERNAL
 
 Cli = Callable[..., "subprocess.CompletedProcess[str]"]  # the `cli` fixture (conftest.py)
 
@@ -26,7 +27,7 @@ def broken(monkeypatch: pytest.MonkeyPatch) -> None:
     def compute_digest(*args: object, **kwargs: object) -> None:
         raise KeyError("package")
 
-    monkeypatch.setattr("lockstrip.digest.compute_digest", compute_digest)
+    monkeypatch.setattr("lockstrip.formats.uv.render.digest.compute_digest", compute_digest)
     monkeypatch.delenv("LOCKSTRIP_DEBUG", raising=False)
 
 
@@ -72,7 +73,9 @@ def test_a_message_on_several_lines_is_reported_on_one(
     def render_dockerfile(*args: object, **kwargs: object) -> None:
         raise RuntimeError("first line\nsecond line")
 
-    monkeypatch.setattr("lockstrip.dockerfile.render_dockerfile", render_dockerfile)
+    monkeypatch.setattr(
+        "lockstrip.formats.uv.render.dockerfile.render_dockerfile", render_dockerfile
+    )
     assert run(["dockerfile", str(project)]) == 3
     assert capsys.readouterr().err == (
         "lockstrip: internal error: RuntimeError: first line; "
@@ -88,7 +91,7 @@ def test_a_closed_stdout_is_not_an_internal_error(
     def compute_digest(*args: object, **kwargs: object) -> None:
         raise BrokenPipeError(32, "Broken pipe")
 
-    monkeypatch.setattr("lockstrip.digest.compute_digest", compute_digest)
+    monkeypatch.setattr("lockstrip.formats.uv.render.digest.compute_digest", compute_digest)
     with pytest.raises(BrokenPipeError):
         run(["digest", str(project)])
 
@@ -121,10 +124,10 @@ def test_the_real_process_reports_an_internal_error_in_one_line(
     """Through `python -m lockstrip`: a bug planted by a sitecustomize module."""
     (tmp_path / "site").mkdir()
     (tmp_path / "site" / "sitecustomize.py").write_text(
-        "import lockstrip.digest\n"
+        "import lockstrip.formats.uv.render.digest\n"
         "def compute_digest(*args, **kwargs):\n"
         "    raise KeyError('package')\n"
-        "lockstrip.digest.compute_digest = compute_digest\n",
+        "lockstrip.formats.uv.render.digest.compute_digest = compute_digest\n",
         encoding="utf-8",
     )
     env = {"PYTHONPATH": str(tmp_path / "site"), "PATH": "/usr/bin:/bin"}

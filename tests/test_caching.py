@@ -20,10 +20,10 @@ import pytest
 import tomlkit
 from helpers import BUMP_PAIRS, FIXTURES, SINGLE_CASES, case_id, copy_project, tomllib
 
-from lockstrip.digest import compute_digest
-from lockstrip.export import build_export
-from lockstrip.project import read_project
-from lockstrip.render_lock import render_lock
+from lockstrip.formats.uv.model.project import read_project
+from lockstrip.formats.uv.render.digest import compute_digest
+from lockstrip.formats.uv.render.export import build_export
+from lockstrip.formats.uv.render.lock import render_lock
 
 
 class Expect(Enum):

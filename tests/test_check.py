@@ -25,8 +25,8 @@ from test_caching import (
     upgrade_third_party,
 )
 
-from lockstrip._cli import run
-from lockstrip.explain import KINDS
+from lockstrip.cli import run
+from lockstrip.formats.explanation import KINDS
 
 SMALL = FIXTURES / "astral-sh__uv-docker-example"
 WORKSPACE = FIXTURES / "modelcontextprotocol__python-sdk"

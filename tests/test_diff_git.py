@@ -25,7 +25,7 @@ from test_caching import (
     upgrade_third_party,
 )
 
-from lockstrip._cli import run
+from lockstrip.cli import run
 
 SMALL = FIXTURES / "astral-sh__uv-docker-example"
 WORKSPACE = FIXTURES / "modelcontextprotocol__python-sdk"

@@ -11,9 +11,10 @@ from pathlib import Path
 import pytest
 from helpers import FIXTURE_CASES, FIXTURES, case_id
 
-from lockstrip.digest import compute_digest, third_party_hash
-from lockstrip.export import Mode, build_export, write_export
-from lockstrip.project import read_project
+from lockstrip.formats.uv.model.project import read_project
+from lockstrip.formats.uv.render.digest import compute_digest, third_party_hash
+from lockstrip.formats.uv.render.export import Mode, build_export
+from lockstrip.io.export_folder import write_export
 
 
 @pytest.mark.parametrize("mode", ["frozen", "locked"])

@@ -14,11 +14,11 @@ from typing import Any
 import pytest
 from helpers import FIXTURES
 
-from lockstrip._cli import run
-from lockstrip.digest import compute_digest
-from lockstrip.project import read_project
-from lockstrip.scope import Scope
-from lockstrip.target import parse_target
+from lockstrip.cli import run
+from lockstrip.environment.target import parse_target
+from lockstrip.formats.request import Scope
+from lockstrip.formats.uv.model.project import read_project
+from lockstrip.formats.uv.render.digest import compute_digest
 
 WORKSPACE = FIXTURES / "modelcontextprotocol__python-sdk"
 MEMBER = "mcp-simple-tool"
@@ -206,10 +206,10 @@ def test_write_to_a_missing_folder(tmp_path: Path, capsys: pytest.CaptureFixture
 # --- determinism across processes -------------------------------------------------------------
 
 SCRIPT = """
-from lockstrip.digest import compute_digest
-from lockstrip.project import read_project
-from lockstrip.scope import Scope
-from lockstrip.target import parse_target
+from lockstrip.formats.uv.render.digest import compute_digest
+from lockstrip.formats.uv.model.project import read_project
+from lockstrip.formats.request import Scope
+from lockstrip.environment.target import parse_target
 for case, scope, target in [
     ("livekit__agents", Scope(packages=("livekit-plugins-openai",)), None),
     ("microsoft__autogen__python", Scope(packages=("autogen-core",), all_groups=True), None),

@@ -22,8 +22,9 @@ from conftest import Cli
 from helpers import FIXTURES, REPO, run_uv, uv_env, uv_executable
 
 from lockstrip import __version__
-from lockstrip.dockerfile import UV_VERSION, lowest_minor, render_dockerfile
-from lockstrip.project import read_project
+from lockstrip.formats.uv.model.project import read_project
+from lockstrip.formats.uv.render.dockerfile import render_dockerfile
+from lockstrip.formats.uv.render.dockerfile_inputs import UV_VERSION, lowest_minor
 
 EDITABLE_ROOT = FIXTURES / "astral-sh__uv-docker-example"
 NO_ROOT_WORKSPACE = FIXTURES / "livekit__agents"

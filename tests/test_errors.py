@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from lockstrip.errors import InputError
-from lockstrip.project import read_project
+from lockstrip.formats.uv.model.project import read_project
 
 Cli = Callable[..., "subprocess.CompletedProcess[str]"]  # the `cli` fixture (conftest.py)
 

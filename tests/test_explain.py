@@ -43,8 +43,8 @@ from test_caching import (
     upgrade_third_party,
 )
 
-from lockstrip._cli import run
-from lockstrip.explain import KINDS
+from lockstrip.cli import run
+from lockstrip.formats.explanation import KINDS
 
 #: An editable root and 41 third-party packages; the scenarios below name its packages.
 SMALL = FIXTURES / "astral-sh__uv-docker-example"
@@ -605,7 +605,7 @@ def test_json_when_nothing_changed() -> None:
     ],
 )
 def test_versions_are_ordered_as_pep_440_not_as_text(before: str, after: str, kind: str) -> None:
-    from lockstrip.explain import _package_changes
+    from lockstrip.formats.uv.render.explain import _package_changes
 
     entry = {"source": "registry+https://pypi.org/simple", "artifacts": {}, "edges": {}}
     changes = list(_package_changes("pkg", {before: entry}, {after: entry}))
@@ -613,7 +613,7 @@ def test_versions_are_ordered_as_pep_440_not_as_text(before: str, after: str, ki
 
 
 def test_several_versions_are_listed_in_pep_440_order() -> None:
-    from lockstrip.explain import _package_changes
+    from lockstrip.formats.uv.render.explain import _package_changes
 
     entry = {"source": "registry+https://pypi.org/simple", "artifacts": {}, "edges": {}}
     old = dict.fromkeys(["1.10", "1.9"], entry)

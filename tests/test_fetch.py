@@ -929,7 +929,7 @@ def test_an_unreadable_certificate_bundle_is_bad_input(
 
 def test_uv_native_tls_uses_the_system_store_unless_a_bundle_is_named(tmp_path: Path) -> None:
     truststore = pytest.importorskip("truststore")
-    from lockstrip.fetch import _ssl_context
+    from lockstrip.formats.uv.fetch import _ssl_context
 
     assert isinstance(_ssl_context({"UV_NATIVE_TLS": "1"}), truststore.SSLContext)
     assert not isinstance(_ssl_context({}), truststore.SSLContext)
@@ -1055,9 +1055,9 @@ class _Terminal(io.StringIO):
 
 
 def test_progress_bar_on_a_terminal(world: World, tmp_path: Path) -> None:
-    from lockstrip.fetch import fetch, find_credentials, plan_fetch
-    from lockstrip.project import read_project
-    from lockstrip.target import parse_target
+    from lockstrip.environment.target import parse_target
+    from lockstrip.formats.uv.fetch import fetch, find_credentials, plan_fetch
+    from lockstrip.formats.uv.model.project import read_project
 
     project = read_project(world.project)
     target = parse_target("3.12", "linux")

@@ -17,9 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from lockstrip import files
 from lockstrip.errors import InputError, OutputError
-from lockstrip.files import holds_text
+from lockstrip.io import files
+from lockstrip.io.files import holds_text
 
 CORPUS = Path(__file__).resolve().parent.parent / "fixtures" / "corpus"
 SMALL = CORPUS / "astral-sh__uv-docker-example"

@@ -22,7 +22,8 @@ from oracle.compare import check_seed, classify, scopes
 from oracle.generate import generate
 from oracle.universe import Universe, universe
 
-from lockstrip.export import Export, build_export
+from lockstrip.formats.uv.render.export import build_export
+from lockstrip.io.export_folder import Export
 
 #: The first 30 seeds, and four that show the shapes the first 30 miss: 34 (a project-less
 #: root whose lock has no [[package]]), 48 (legacy dev-dependencies on a project-less root),
@@ -30,6 +31,9 @@ from lockstrip.export import Export, build_export
 #: must not hang from a package) and 313 (`--package M` under a root default group whose
 #: requires-python refuses 3.11, which uv reads from a revision-5 lock's group metadata).
 FAST_SEEDS = [*range(30), 34, 48, 81, 313]
+#: The fast tier's slice of FAST_SEEDS (the rest run with LOCKSTRIP_SLOW=1): a project-less
+#: root without packages, and legacy dev-dependencies on one.
+QUICK_SEEDS = frozenset({34, 48})
 
 #: Seeds of the fast slice with known disagreements, and their classes (compare.classify):
 #: none. The first sweep's classes (empty extras and groups, include-group, in-tree path
@@ -43,15 +47,16 @@ class KnownDisagreement(Exception):
 
 
 def _param(seed: int) -> Any:
+    marks = [] if seed in QUICK_SEEDS else [pytest.mark.slow]
     classes = KNOWN.get(seed)
     if classes is None:
-        return seed
+        return pytest.param(seed, marks=marks)
     mark = pytest.mark.xfail(
         strict=True,
         raises=KnownDisagreement,
         reason=f"{', '.join(sorted(classes))}: a known class of the frozen export",
     )
-    return pytest.param(seed, marks=mark)
+    return pytest.param(seed, marks=[*marks, mark])
 
 
 @pytest.fixture(scope="session")
@@ -118,6 +123,7 @@ def _drop_python_preference(files: dict[str, str], project: Any) -> dict[str, st
 ONLY_MANAGED_SEED = 7
 
 
+@pytest.mark.slow  # its seed is beyond the fast slice
 def test_planted_interpreter_drop_is_found(
     world: Universe, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

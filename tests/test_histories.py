@@ -19,9 +19,9 @@ from pathlib import Path
 import pytest
 from helpers import REPO, run_uv
 
-from lockstrip._cli import run
-from lockstrip.explain import explain
-from lockstrip.project import read_project
+from lockstrip.cli import run
+from lockstrip.formats.uv.model.project import read_project
+from lockstrip.formats.uv.render.explain import explain
 
 HISTORIES = REPO / "fixtures" / "histories"
 SHARED_HISTORIES = REPO.parent / "shared" / "histories"
@@ -120,6 +120,7 @@ def shared_histories(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
+@pytest.mark.slow
 def test_every_shared_history_commit(shared_histories: Path) -> None:
     disagreements = []
     count = 0

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from helpers import FIXTURE_CASES, FIXTURES, REPO
 
-from lockstrip import tomlread
+from lockstrip.io import tomlread
 
 ENVIRONMENTS = Path.home() / ".cache" / "lockstrip-interpreters"
 FLAGS = (
@@ -31,7 +31,8 @@ FLAGS = (
 #: process (a process per digest would cost minutes), printed as JSON.
 DRIVER = """
 import contextlib, io, json, sys
-from lockstrip import _cli, tomlread
+from lockstrip import cli as _cli
+from lockstrip.io import tomlread
 folders, flags = json.loads(sys.argv[1])
 results = {"reader": tomlread.BACKEND}
 for folder in folders:
@@ -70,6 +71,7 @@ def environments() -> list[Path]:
     return sorted(p for p in ENVIRONMENTS.iterdir() if (p / "bin" / "python").exists())
 
 
+@pytest.mark.slow
 def test_every_interpreter_and_reader_prints_the_same_digests() -> None:
     found = environments()
     if len(found) < 2:
@@ -117,8 +119,8 @@ def test_both_readers_in_process(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def digests() -> dict[str, str]:
-    from lockstrip.digest import compute_digest
-    from lockstrip.project import read_project
+    from lockstrip.formats.uv.model.project import read_project
+    from lockstrip.formats.uv.render.digest import compute_digest
 
     return {name: compute_digest(read_project(REPO / name), None, None).value for name in folders()}
 

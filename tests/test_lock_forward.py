@@ -26,9 +26,9 @@ from projects import (
     make_project,
 )
 
-from lockstrip.digest import compute_digest
-from lockstrip.export import Mode, build_export
-from lockstrip.project import read_project
+from lockstrip.formats.uv.model.project import read_project
+from lockstrip.formats.uv.render.digest import compute_digest
+from lockstrip.formats.uv.render.export import Mode, build_export
 
 #: uv writes upload times only for indexes that give them (PEP 700).
 UPLOADED = "2020-01-01T00:00:00Z"

@@ -31,10 +31,10 @@ from projects import (
     uv_view,
 )
 
-from lockstrip.digest import compute_digest
-from lockstrip.export import build_export
-from lockstrip.project import read_project
-from lockstrip.scope import Scope
+from lockstrip.formats.request import Scope
+from lockstrip.formats.uv.model.project import read_project
+from lockstrip.formats.uv.render.digest import compute_digest
+from lockstrip.formats.uv.render.export import build_export
 
 #: The third-party world: a (version, requirements) or a version per package.
 DISTS: dict[str, list[Dist]] = {

@@ -1,4 +1,4 @@
-"""The three-valued PEP 508 evaluator of lockstrip.markers.
+"""The three-valued PEP 508 evaluator of lockstrip.environment.markers.
 
 * unit tests: precedence, parentheses, reversed operands, version and string comparisons,
   `in`, extras and uv's conflict items as set membership, unknown (None) results when the
@@ -19,8 +19,8 @@ import pytest
 from helpers import FIXTURES, load
 from packaging.markers import Marker
 
-from lockstrip.markers import MarkerError, Points, comparisons, conflict_item, evaluate
-from lockstrip.target import parse_target
+from lockstrip.environment.markers import MarkerError, Points, comparisons, conflict_item, evaluate
+from lockstrip.environment.target import parse_target
 
 LINUX_311: dict[str, str] = {
     "implementation_name": "cpython",
@@ -293,6 +293,7 @@ def environments() -> Iterator[dict[str, str]]:
     yield {**LINUX_311, "implementation_name": "pypy", "platform_python_implementation": "PyPy"}
 
 
+@pytest.mark.slow  # a sweep of every marker in the corpus
 def test_corpus_has_markers_of_every_kind() -> None:
     markers = corpus_markers()
     assert len(markers) > 500
@@ -308,6 +309,7 @@ def test_every_corpus_marker_parses() -> None:
         assert result in (True, False, None), marker
 
 
+@pytest.mark.slow  # a sweep of every marker in the corpus
 def test_corpus_markers_agree_with_packaging() -> None:
     """In concrete environments, with no conflict item active or one: packaging's `extra`
     is a single string, which means the same as a set of at most one item."""

@@ -45,7 +45,7 @@ from packaging.utils import parse_sdist_filename, parse_wheel_filename
 
 from lockstrip.digest import compute_digest
 from lockstrip.project import read_project
-from lockstrip.target import parse_target
+from lockstrip.environment.target import parse_target
 
 PLATFORMS = ("x86_64-manylinux_2_28", "aarch64-manylinux_2_28")
 PYTHON = f"{sys.version_info.major}.{sys.version_info.minor}"

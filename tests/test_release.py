@@ -25,7 +25,7 @@ import yaml  # type: ignore[import-untyped]
 from helpers import REPO
 
 import lockstrip
-from lockstrip.dockerfile import parse_lockstrip_spec
+from lockstrip.formats.uv.render.dockerfile_inputs import parse_lockstrip_spec
 
 sys.path.insert(0, str(REPO))
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from helpers import FIXTURE_CASES, FIXTURES, case_id, tomllib
 
-from lockstrip.render_lock import render_lock, toml_string
-from lockstrip.tomlread import load_toml
+from lockstrip.formats.uv.render.lock import render_lock, toml_string
+from lockstrip.io.tomlread import load_toml
 
 #: uv adds this comment after a placeholder `exclude-newer`; comments are not data.
 UV_COMMENT = re.compile(r" # This has no effect.*")

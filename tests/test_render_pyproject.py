@@ -19,10 +19,15 @@ from conftest import CORPUS
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lockstrip.export import build_export
-from lockstrip.project import read_project
-from lockstrip.render_pyproject import _PROJECT_ORDER, _TABLE_ORDER, _sorted, render_pyproject
-from lockstrip.tomlread import parse_toml
+from lockstrip.formats.uv.model.project import read_project
+from lockstrip.formats.uv.render.export import build_export
+from lockstrip.formats.uv.render.pyproject import (
+    _PROJECT_ORDER,
+    _TABLE_ORDER,
+    _sorted,
+    render_pyproject,
+)
+from lockstrip.io.tomlread import parse_toml
 
 FIXTURES = sorted(p for p in CORPUS.iterdir() if (p / "uv.lock").is_file())
 
@@ -116,6 +121,7 @@ _DOCS = st.dictionaries(
 )
 
 
+@pytest.mark.slow  # 400 documents, ~6 s; the fixtures' files are compared above
 @settings(max_examples=400, deadline=None)
 @given(_DOCS)
 def test_generated_documents_are_written_as_tomlkit_wrote_them(doc: dict[str, Any]) -> None:

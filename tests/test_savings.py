@@ -24,7 +24,7 @@ import pytest
 from helpers import REPO
 from history_repo import build_repository
 
-from lockstrip.savings import savings
+from lockstrip.formats.uv.savings import savings
 
 HISTORIES = REPO / "fixtures" / "histories"
 SERIES = sorted(p.name for p in HISTORIES.iterdir() if (p / "commits.tsv").is_file())

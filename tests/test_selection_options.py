@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from helpers import copy_project, run_uv
 
-from lockstrip._cli import run
+from lockstrip.cli import run
 
 CORPUS = Path(__file__).resolve().parent.parent / "fixtures" / "corpus"
 SMALL = CORPUS / "astral-sh__uv-docker-example"

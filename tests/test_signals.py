@@ -23,9 +23,10 @@ from pathlib import Path
 
 import pytest
 
-from lockstrip import files
-from lockstrip.export import build_export, write_export
-from lockstrip.project import read_project
+from lockstrip.formats.uv.model.project import read_project
+from lockstrip.formats.uv.render.export import build_export
+from lockstrip.io import files
+from lockstrip.io.export_folder import write_export
 
 CORPUS = Path(__file__).resolve().parent.parent / "fixtures" / "corpus"
 LARGEST = CORPUS / "embeddings-benchmark__mteb"
@@ -135,6 +136,7 @@ def sweep_runs() -> int:
     return int(os.environ.get("LOCKSTRIP_SIGNAL_RUNS", "30"))
 
 
+@pytest.mark.slow
 def test_signal_sweep(exports: tuple[Path, dict[str, bytes]], tmp_path: Path) -> None:
     previous, wanted = exports
     before = snapshot(previous)
@@ -231,7 +233,7 @@ def test_remove_temporaries(tmp_path: Path) -> None:
 
 LOST = """
 import os, signal, weakref
-from lockstrip import _cli
+from lockstrip import cli as _cli
 
 class Thing:
     pass

@@ -30,9 +30,10 @@ from packaging.specifiers import SpecifierSet
 from packaging.tags import Tag, parse_tag
 from packaging.utils import canonicalize_name
 
-from lockstrip import target as target_module
+from lockstrip.environment import target as target_module
+from lockstrip.environment.tags import PLATFORMS
+from lockstrip.environment.target import Target, best_artifact, parse_target
 from lockstrip.errors import InputError
-from lockstrip.target import PLATFORMS, Target, best_artifact, parse_target
 
 #: uv's names that lockstrip leaves out (see PLATFORMS' comment).
 SKIPPED = {

@@ -1,4 +1,4 @@
-"""Both TOML readers give uv's verdict on the same bytes (lockstrip.tomlread).
+"""Both TOML readers give uv's verdict on the same bytes (lockstrip.io.tomlread).
 
 uv 0.13.8 reads TOML 1.1; the stdlib tomllib reads TOML 1.0. A reader that refused what uv
 accepts would make a digest an error on a machine without toml-rs, and a key on another:
@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 from helpers import FIXTURES, run_uv, tomllib
 
-from lockstrip import tomlread
 from lockstrip.errors import InputError
-from lockstrip.project import read_project
+from lockstrip.formats.uv.model.project import read_project
+from lockstrip.io import tomlread
 
 SMALL = FIXTURES / "astral-sh__uv-docker-example"
 

@@ -22,9 +22,10 @@ from helpers import FIXTURES, copy_project, tomllib, uv_executable
 from oracle.backend import BACKEND, BUILD_SYSTEM
 from oracle.generate import render_toml
 
-from lockstrip import volatile
-from lockstrip.export import build_export, write_export
-from lockstrip.project import read_project
+from lockstrip.formats.uv.model.project import read_project
+from lockstrip.formats.uv.render.export import build_export
+from lockstrip.formats.uv.rules.pyproject import TOOL_UV_FROZEN_DROPS, strip_root_pyproject
+from lockstrip.io.export_folder import write_export
 
 #: Settings that decide which interpreter `uv sync` uses, which uv may run, whether the
 #: project is synced at all, or which of uv's behaviours are on: dropping one lets the
@@ -145,13 +146,13 @@ def test_every_dropped_setting_is_one_uv_knows(tmp_path: Path) -> None:
     """A row for a setting uv does not have would be a guess (or a typo that drops nothing)."""
     known = set(uv_settings(tmp_path))
     assert len(known) > 60
-    assert volatile.TOOL_UV_FROZEN_DROPS.keys() <= known
-    assert DROPPED_SAMPLES.keys() == volatile.TOOL_UV_FROZEN_DROPS.keys()
+    assert TOOL_UV_FROZEN_DROPS.keys() <= known
+    assert DROPPED_SAMPLES.keys() == TOOL_UV_FROZEN_DROPS.keys()
 
 
 @pytest.mark.parametrize("setting", INTERPRETER_SETTINGS)
 def test_interpreter_settings_are_kept(setting: str) -> None:
-    assert setting not in volatile.TOOL_UV_FROZEN_DROPS
+    assert setting not in TOOL_UV_FROZEN_DROPS
 
 
 def test_the_frozen_view_keeps_every_setting_no_row_drops() -> None:
@@ -164,14 +165,14 @@ def test_the_frozen_view_keeps_every_setting_no_row_drops() -> None:
         **DROPPED_SAMPLES,
     }
     doc = {"project": {"name": "p", "version": "1"}, "tool": {"uv": tool_uv}}
-    kept = volatile.strip_root_pyproject(doc, "frozen", lock_name="p")["tool"]["uv"]
+    kept = strip_root_pyproject(doc, "frozen", lock_name="p")["tool"]["uv"]
     assert kept == {
         "a-setting-from-a-later-uv": True,
         "python-preference": "only-managed",
         "compile-bytecode": True,
         "exclude-newer": "7 days",
     }
-    locked = volatile.strip_root_pyproject(doc, "locked", lock_name="p")["tool"]["uv"]
+    locked = strip_root_pyproject(doc, "locked", lock_name="p")["tool"]["uv"]
     assert locked == tool_uv
 
 

@@ -16,8 +16,9 @@ from pathlib import Path
 import pytest
 from helpers import FIXTURE_CASES, FIXTURES, SHARED_CORPUS, case_dirs, case_id, load, run_uv
 
-from lockstrip.export import Mode, build_export, write_export
-from lockstrip.project import read_project
+from lockstrip.formats.uv.model.project import read_project
+from lockstrip.formats.uv.render.export import Mode, build_export
+from lockstrip.io.export_folder import write_export
 
 MODES: tuple[Mode, ...] = ("frozen", "locked")
 
@@ -134,6 +135,7 @@ def test_oracle_runs_on_real_checks(tmp_path: Path, uv_cache: Path) -> None:
 CORPUS_CASES = case_dirs(SHARED_CORPUS) if SHARED_CORPUS.is_dir() else []
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not CORPUS_CASES, reason="../shared/corpus is not present")
 @pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize(

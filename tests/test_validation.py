@@ -3,7 +3,7 @@ command (a traceback, exit 1) or was exported although uv refuses it. Now every 
 exits 2 with one line naming the file and the field, and uv 0.13.8 refuses the same input
 (`uv export --frozen`); the inputs uv reads, lockstrip reads too.
 
-The commands run in-process through `lockstrip._cli.run`, the CLI's one error boundary.
+The commands run in-process through `lockstrip.cli.run`, the CLI's one error boundary.
 """
 
 from __future__ import annotations
@@ -16,11 +16,12 @@ from pathlib import Path
 import pytest
 from helpers import FIXTURES, run_uv
 
-from lockstrip._cli import run
-from lockstrip.export import build_export, write_export
-from lockstrip.fetch import plan_fetch
-from lockstrip.project import read_project
-from lockstrip.target import parse_target
+from lockstrip.cli import run
+from lockstrip.environment.target import parse_target
+from lockstrip.formats.uv.fetch import plan_fetch
+from lockstrip.formats.uv.model.project import read_project
+from lockstrip.formats.uv.render.export import build_export
+from lockstrip.io.export_folder import write_export
 
 SMALL = FIXTURES / "astral-sh__uv-docker-example"
 #: A project-less workspace root: its groups are [manifest.dependency-groups] in the lock.

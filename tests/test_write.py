@@ -13,8 +13,9 @@ from pathlib import Path
 import pytest
 
 from lockstrip.errors import OutputError
-from lockstrip.export import build_export, header, write_export
-from lockstrip.project import read_project
+from lockstrip.formats.uv.model.project import read_project
+from lockstrip.formats.uv.render.export import build_export
+from lockstrip.io.export_folder import header, write_export
 
 Cli = Callable[..., "subprocess.CompletedProcess[str]"]  # the `cli` fixture (conftest.py)
 

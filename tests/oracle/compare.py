@@ -29,11 +29,12 @@ from pathlib import Path
 
 from helpers import uv_executable
 
-from lockstrip.digest import compute_digest
 from lockstrip.errors import InputError
-from lockstrip.export import Mode, build_export, write_export
-from lockstrip.project import Project, read_project
-from lockstrip.scope import SKIPS, Scope
+from lockstrip.formats.request import SKIPS, Scope
+from lockstrip.formats.uv.model.project import Project, read_project
+from lockstrip.formats.uv.render.digest import compute_digest
+from lockstrip.formats.uv.render.export import Mode, build_export
+from lockstrip.io.export_folder import write_export
 from oracle.generate import Generated, LocalPackage, generate
 from oracle.universe import Universe
 

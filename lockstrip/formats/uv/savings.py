@@ -1,4 +1,5 @@
-"""What lockstrip saves a project, replayed over the project's own git history.
+"""`lockstrip savings` for uv projects: the project's git history replayed through uv's
+model, export and wheelhouse plan.
 
 For each commit that touched the lock or a pyproject file, two download layers are asked
 whether they rebuild:
@@ -12,9 +13,7 @@ whether they rebuild:
 
 A rebuild downloads every artifact the install takes for the target (the wheel uv picks,
 or the sdist), with the sizes the lock records, one request per file: `uv sync` reads the
-URLs from the lock and asks the index for no pages. A BuildKit cache mount can keep some
-of those files between builds on one machine; CI builders usually start without one, so
-the report counts what a rebuild fetches from the index.
+URLs from the lock and asks the index for no pages.
 """
 
 from __future__ import annotations
@@ -23,85 +22,21 @@ import hashlib
 import os
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from lockstrip.errors import LockstripError
-from lockstrip.history import Batch, Commit, RevisionFiles, commits, parent, repository
+from lockstrip.formats.savings import CommitReport, Download, Report
+from lockstrip.io.history import Batch, Commit, RevisionFiles, commits, parent, repository
 
 if TYPE_CHECKING:
-    from lockstrip.project import Project
-    from lockstrip.scope import Scope
-    from lockstrip.target import Target
+    from lockstrip.environment.target import Target
+    from lockstrip.formats.request import Scope
+    from lockstrip.formats.uv.model.project import Project
 
-__all__ = ["CommitReport", "Report", "savings"]
+__all__ = ["savings"]
 
 #: The platform the report downloads for by default: the generated Dockerfile's linux/amd64.
 DEFAULT_PLATFORM = "x86_64-manylinux_2_28"
-
-
-class Download(NamedTuple):
-    """What one rebuild of the download layer fetches."""
-
-    files: int
-    bytes: int
-    unsized: int  # files whose size the lock does not record (counted, not summed)
-
-
-class CommitReport(NamedTuple):
-    commit: Commit
-    uv_rebuilds: bool
-    lockstrip_rebuilds: bool
-    download: Download | None  # None where the project could not be read
-    reasons: tuple[str, ...]  # why lockstrip's layer rebuilds, in dependency terms
-    error: str | None = None
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "commit": self.commit.sha,
-            "date": self.commit.date,
-            "subject": self.commit.subject,
-            "uv_pattern_rebuilds": self.uv_rebuilds,
-            "lockstrip_rebuilds": self.lockstrip_rebuilds,
-            "download": self.download._asdict() if self.download else None,
-            "reasons": list(self.reasons),
-            "error": self.error,
-        }
-
-
-class Report(NamedTuple):
-    project: str
-    scope: tuple[str, ...]
-    target: str
-    commits: tuple[CommitReport, ...]
-    notes: tuple[str, ...]  # a shallow clone, commits that could not be read
-
-    def totals(self) -> dict[str, int]:
-        def total(pattern: str, field: str) -> int:
-            return sum(
-                getattr(c.download, field)
-                for c in self.commits
-                if c.download is not None and getattr(c, pattern)
-            )
-
-        return {
-            "commits": len(self.commits),
-            "uv_pattern_rebuilds": sum(c.uv_rebuilds for c in self.commits),
-            "lockstrip_rebuilds": sum(c.lockstrip_rebuilds for c in self.commits),
-            "uv_pattern_bytes": total("uv_rebuilds", "bytes"),
-            "lockstrip_bytes": total("lockstrip_rebuilds", "bytes"),
-            "uv_pattern_requests": total("uv_rebuilds", "files"),
-            "lockstrip_requests": total("lockstrip_rebuilds", "files"),
-        }
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "project": self.project,
-            "scope": list(self.scope),
-            "target": self.target,
-            "totals": self.totals(),
-            "notes": list(self.notes),
-            "commits": [c.as_json() for c in self.commits],
-        }
 
 
 class _State(NamedTuple):
@@ -128,7 +63,7 @@ def savings(
     """The report for the project in `directory` over its git history. With `jobs` > 1 the
     history is cut into that many runs of commits, each read by a process of its own (the
     report is the same: every commit is compared with its predecessor either way)."""
-    from lockstrip.scope import Scope
+    from lockstrip.formats.request import Scope
 
     top, prefix, shallow = repository(directory)
     chosen = scope or Scope(no_dev=True)
@@ -234,10 +169,10 @@ def _export(
 ) -> tuple[Project, Target, str]:
     """The project at a revision, its target, and the hash of the export the generated
     Dockerfile's download step is keyed on."""
-    from lockstrip.dockerfile import download_skip, python_minor
-    from lockstrip.export import build_export
-    from lockstrip.project import read_files
-    from lockstrip.target import parse_target
+    from lockstrip.environment.target import parse_target
+    from lockstrip.formats.uv.model.project import read_files
+    from lockstrip.formats.uv.render.dockerfile_inputs import download_skip, python_minor
+    from lockstrip.formats.uv.render.export import build_export
 
     project = read_files(files, files.where("."))
     requires_python, source = project.requires_python
@@ -254,7 +189,7 @@ def _export(
 
 
 def _download(project: Project, scope: Scope, target: Target) -> Download:
-    from lockstrip.fetch import plan_fetch
+    from lockstrip.formats.uv.fetch import plan_fetch
 
     sizes = [artifact.size for artifact in plan_fetch(project, scope, target).artifacts]
     known = [size for size in sizes if size is not None]
@@ -286,7 +221,8 @@ def _compare(commit: Commit, old: _State, new: _State) -> CommitReport:
 
 def _reasons(old: Project, new: Project) -> tuple[str, ...]:
     """The explanation's lines (`lockstrip diff`), without colour and its closing notes."""
-    from lockstrip.explain import explain, render_text
+    from lockstrip.formats.explanation import render_text
+    from lockstrip.formats.uv.render.explain import explain
 
     text = render_text(explain(old, new), colour=False, export_changed=True)
     lines = [line.strip() for line in text.splitlines() if line.strip()]

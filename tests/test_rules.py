@@ -9,23 +9,39 @@ from pathlib import Path
 import pytest
 from helpers import FIXTURES, copy_project, tomllib
 
-from lockstrip import volatile
-from lockstrip.digest import compute_digest
-from lockstrip.export import build_export
-from lockstrip.project import read_project
-from lockstrip.render_lock import render_lock
+from lockstrip.formats.uv.model.locals import LOCAL_SOURCE_KINDS
+from lockstrip.formats.uv.model.project import read_project
+from lockstrip.formats.uv.render.digest import compute_digest
+from lockstrip.formats.uv.render.export import build_export
+from lockstrip.formats.uv.render.lock import render_lock
+from lockstrip.formats.uv.rules.lock import (
+    ARTIFACT_VOLATILE_KEYS,
+    LOCAL_METADATA_KEYS,
+    LOCAL_PACKAGE_KEYS,
+    LOCK_KEYS,
+    MANIFEST_KEYS,
+    UNORDERED_KEYS,
+)
+from lockstrip.formats.uv.rules.policy import Policy
+from lockstrip.formats.uv.rules.pyproject import (
+    PROJECT_KEYS,
+    PYPROJECT_TABLES,
+    TOOL_UV_DIGEST_KEYS,
+    TOOL_UV_FROZEN_DROPS,
+    TOOL_UV_NAMES_ONLY,
+)
 
 TABLES = [
-    volatile.LOCK_KEYS,
-    volatile.MANIFEST_KEYS,
-    volatile.LOCAL_PACKAGE_KEYS,
-    volatile.PROJECT_KEYS,
-    volatile.PYPROJECT_TABLES,
+    LOCK_KEYS,
+    MANIFEST_KEYS,
+    LOCAL_PACKAGE_KEYS,
+    PROJECT_KEYS,
+    PYPROJECT_TABLES,
 ]
 
 
 @pytest.mark.parametrize("table", TABLES)
-def test_every_rule_has_a_reason(table: dict[str, volatile.Policy]) -> None:
+def test_every_rule_has_a_reason(table: dict[str, Policy]) -> None:
     assert table
     for key, policy in table.items():
         assert len(policy.reason) > 10, key
@@ -34,10 +50,10 @@ def test_every_rule_has_a_reason(table: dict[str, volatile.Policy]) -> None:
 @pytest.mark.parametrize(
     "table",
     [
-        volatile.LOCAL_SOURCE_KINDS,
-        volatile.ARTIFACT_VOLATILE_KEYS,
-        volatile.TOOL_UV_FROZEN_DROPS,
-        volatile.UNORDERED_KEYS,
+        LOCAL_SOURCE_KINDS,
+        ARTIFACT_VOLATILE_KEYS,
+        TOOL_UV_FROZEN_DROPS,
+        UNORDERED_KEYS,
     ],
 )
 def test_every_kept_or_dropped_key_has_a_reason(table: dict[str, str]) -> None:
@@ -46,7 +62,7 @@ def test_every_kept_or_dropped_key_has_a_reason(table: dict[str, str]) -> None:
 
 
 def test_digest_keys_are_installation_keys() -> None:
-    assert not set(volatile.TOOL_UV_DIGEST_KEYS) & volatile.TOOL_UV_FROZEN_DROPS.keys()
+    assert not set(TOOL_UV_DIGEST_KEYS) & TOOL_UV_FROZEN_DROPS.keys()
 
 
 def with_registry_twin(project: Path, version: str) -> None:
@@ -131,25 +147,25 @@ def readme_rows() -> list[tuple[str, list[str], Views]]:
 
 def code_views(where: str, name: str) -> Views | None:
     """What volatile.py decides for `name` in README's `where`, or None if no table has it."""
-    policy: volatile.Policy | None = None
+    policy: Policy | None = None
     if where == "pyproject [tool.uv]":
-        install = name not in volatile.TOOL_UV_FROZEN_DROPS
-        return install, True, name in volatile.TOOL_UV_DIGEST_KEYS
+        install = name not in TOOL_UV_FROZEN_DROPS
+        return install, True, name in TOOL_UV_DIGEST_KEYS
     if where == "pyproject":
         if name.startswith("[project] "):
-            policy = volatile.PROJECT_KEYS.get(name.removeprefix("[project] "))
+            policy = PROJECT_KEYS.get(name.removeprefix("[project] "))
         elif name.startswith("["):
-            policy = volatile.PYPROJECT_TABLES.get(name.strip("[]"))
+            policy = PYPROJECT_TABLES.get(name.strip("[]"))
         else:
-            policy = volatile.PROJECT_KEYS.get(name)
+            policy = PROJECT_KEYS.get(name)
     elif where == "uv.lock":
-        policy = volatile.LOCK_KEYS.get(name.strip("[]"))
+        policy = LOCK_KEYS.get(name.strip("[]"))
     elif where == "uv.lock [manifest]":
-        policy = volatile.MANIFEST_KEYS.get(name)
+        policy = MANIFEST_KEYS.get(name)
     elif where == "uv.lock local package":
         key = name.strip("[]").removeprefix("package.")
-        policy = volatile.LOCAL_PACKAGE_KEYS.get(key) or volatile.LOCAL_METADATA_KEYS.get(key)
-    elif where == "uv.lock artifact" and name in volatile.ARTIFACT_VOLATILE_KEYS:
+        policy = LOCAL_PACKAGE_KEYS.get(key) or LOCAL_METADATA_KEYS.get(key)
+    elif where == "uv.lock artifact" and name in ARTIFACT_VOLATILE_KEYS:
         return False, False, False
     return None if policy is None else (policy.frozen, policy.locked, policy.digest)
 
@@ -171,18 +187,18 @@ def test_every_rule_that_drops_a_field_is_in_the_readme() -> None:
     listed = {(where, name) for where, names, _ in rows for name in names}
     expected: set[tuple[str, str]] = set()
     for where, table in (
-        ("uv.lock", {f"[{k}]" if k == "options" else k: v for k, v in volatile.LOCK_KEYS.items()}),
-        ("uv.lock [manifest]", volatile.MANIFEST_KEYS),
-        ("uv.lock local package", volatile.LOCAL_PACKAGE_KEYS),
-        ("pyproject", {f"[project] {k}": v for k, v in volatile.PROJECT_KEYS.items()}),
-        ("pyproject", {f"[{k}]": v for k, v in volatile.PYPROJECT_TABLES.items()}),
+        ("uv.lock", {f"[{k}]" if k == "options" else k: v for k, v in LOCK_KEYS.items()}),
+        ("uv.lock [manifest]", MANIFEST_KEYS),
+        ("uv.lock local package", LOCAL_PACKAGE_KEYS),
+        ("pyproject", {f"[project] {k}": v for k, v in PROJECT_KEYS.items()}),
+        ("pyproject", {f"[{k}]": v for k, v in PYPROJECT_TABLES.items()}),
     ):
         for key, policy in table.items():
             if not (policy.frozen and policy.locked and policy.digest):
                 expected.add((where, key))
-    expected |= {("uv.lock artifact", key) for key in volatile.ARTIFACT_VOLATILE_KEYS}
-    expected |= {("pyproject [tool.uv]", key) for key in volatile.TOOL_UV_NAMES_ONLY}
-    expected |= {("uv.lock, uv.lock package", key) for key in volatile.UNORDERED_KEYS}
+    expected |= {("uv.lock artifact", key) for key in ARTIFACT_VOLATILE_KEYS}
+    expected |= {("pyproject [tool.uv]", key) for key in TOOL_UV_NAMES_ONLY}
+    expected |= {("uv.lock, uv.lock package", key) for key in UNORDERED_KEYS}
     aliases = {
         ("uv.lock local package", "metadata"): "[package.metadata]",
         ("pyproject", "[project] dependencies"): "dependencies",

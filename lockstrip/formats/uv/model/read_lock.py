@@ -1,143 +1,27 @@
-"""The uv.lock model: packages, their sources, artifacts and dependency edges.
-
-Reading only. What is volatile is decided in `lockstrip.volatile`; this module checks that a
-lock has the shape uv writes and gives typed access to it. The raw tables stay available
-(`Lock.data`, `Package.data`) because the export keeps every field it does not strip.
-
-Validation happens here, once: `parse_lock` checks every field a command reads (with the
-types uv reads it with; a field no command reads is kept unjudged), so the commands trust
-the model. It refuses only what uv refuses too (tests/test_validation.py asks uv), and
-names the field: `package[12] (httpx).wheels[0].url: expected a string, found an integer`.
-"""
+"""Read uv.lock into the model (`parse_lock`), checking that it has the shape uv writes; every
+error names the file and the field."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 from urllib.parse import urlsplit
 
-from lockstrip.errors import InputError
-from lockstrip.markers import MarkerError, check_marker
-
-__all__ = [
-    "SUPPORTED_LOCK_VERSIONS",
-    "Dependency",
-    "Lock",
-    "Package",
-    "Source",
-    "check_markers",
-    "check_url",
-    "parse_lock",
-    "toml_type",
-    "url_path",
-]
-
-#: uv.lock format versions this release understands (`version = 1`; `revision` varies).
-SUPPORTED_LOCK_VERSIONS = (1,)
-
-#: The keys of a `source` inline table that name its kind, as uv writes them.
-SOURCE_KINDS = ("registry", "git", "url", "path", "directory", "editable", "virtual")
-
-
-class Source(NamedTuple):
-    """Where a package comes from: `{ registry = "..." }`, `{ editable = "libs/a" }`, ..."""
-
-    kind: str
-    location: str
-
-    @staticmethod
-    def from_table(table: Mapping[str, Any]) -> Source | None:
-        for kind in SOURCE_KINDS:
-            value = table.get(kind)
-            if isinstance(value, str):
-                return Source(kind, value)
-        return None
-
-
-class Dependency(NamedTuple):
-    """One edge `{ name = ..., extra = [...], marker = ... }` from a package's table."""
-
-    name: str
-    version: str | None
-    source: Source | None
-    data: Mapping[str, Any]
-
-
-class Package(NamedTuple):
-    """One `[[package]]` entry."""
-
-    name: str
-    version: str | None
-    source: Source
-    data: Mapping[str, Any]
-
-    def edges(self) -> Iterator[tuple[str, Dependency]]:
-        """Every dependency edge with where it sits: `dependencies`, `extra:NAME`, `group:NAME`."""
-        for dep in self.data.get("dependencies", ()):
-            yield "dependencies", _dependency(dep)
-        for extra, deps in self.data.get("optional-dependencies", {}).items():
-            for dep in deps:
-                yield f"extra:{extra}", _dependency(dep)
-        for group, deps in self.data.get("dev-dependencies", {}).items():
-            for dep in deps:
-                yield f"group:{group}", _dependency(dep)
-
-    def artifacts(self) -> Iterator[Mapping[str, Any]]:
-        """The sdist (if any) then the wheels, as uv lists them."""
-        sdist = self.data.get("sdist")
-        if sdist is not None:
-            yield sdist
-        yield from self.data.get("wheels", ())
-
-
-class Lock(NamedTuple):
-    """A parsed uv.lock."""
-
-    path: Path
-    data: Mapping[str, Any]
-    version: int
-    revision: int
-    packages: tuple[Package, ...]
-
-    @property
-    def members(self) -> tuple[str, ...]:
-        """`[manifest] members`: the workspace members' names, empty outside a workspace."""
-        return tuple(self.data.get("manifest", {}).get("members", ()))
-
-    def artifact_count(self) -> int:
-        return sum(1 for package in self.packages for _ in package.artifacts())
-
-
-def _dependency(table: Mapping[str, Any]) -> Dependency:
-    source = table.get("source")
-    return Dependency(
-        name=table["name"],
-        version=table.get("version"),
-        source=Source.from_table(source) if source is not None else None,
-        data=table,
-    )
-
-
-#: TOML's names for the Python types a parsed document holds, as messages name them.
-_TOML_TYPES: tuple[tuple[type, str], ...] = (
-    (bool, "a boolean"),
-    (str, "a string"),
-    (int, "an integer"),
-    (float, "a float"),
-    (Mapping, "a table"),
-    (list, "an array"),
+from lockstrip.environment.markers import MarkerError, check_marker
+from lockstrip.environment.tags import url_path
+from lockstrip.formats.uv.model.lockfile import (
+    SOURCE_KINDS,
+    SUPPORTED_LOCK_VERSIONS,
+    TOML_TYPES,
+    Lock,
+    Package,
+    Source,
+    UvLockError,
+    toml_type,
 )
 
-
-def toml_type(value: Any) -> str:
-    """How a message names the type of a parsed TOML value: `a string`, `missing`."""
-    if value is None:
-        return "missing"
-    for kind, name in _TOML_TYPES:
-        if isinstance(value, kind):
-            return name
-    return f"a {type(value).__name__}"  # a date or a time
+__all__ = ["check_markers", "check_url", "parse_lock", "url_path"]
 
 
 def _is(value: Any, kind: type) -> bool:
@@ -149,8 +33,8 @@ def _require(path: Path, table: Mapping[str, Any], key: str, kind: type, where: 
     """`table[key]`, which must be there and of `kind`; the error names `where` + `key`."""
     value = table.get(key)
     if not _is(value, kind):
-        expected = dict(_TOML_TYPES)[kind]
-        raise InputError(path, f"expected {expected}, found {toml_type(value)}", field=where + key)
+        expected = dict(TOML_TYPES)[kind]
+        raise UvLockError(path, f"expected {expected}, found {toml_type(value)}", field=where + key)
     return value
 
 
@@ -161,25 +45,25 @@ def _optional(path: Path, table: Mapping[str, Any], key: str, kind: type, where:
 
 def _strings(path: Path, value: Any, field: str) -> list[str]:
     if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
-        raise InputError(path, "expected an array of strings", field=field)
+        raise UvLockError(path, "expected an array of strings", field=field)
     return value
 
 
 def _tables(path: Path, value: Any, field: str) -> list[Mapping[str, Any]]:
     """`value` must be an array of tables."""
     if not isinstance(value, list):
-        raise InputError(path, f"expected an array, found {toml_type(value)}", field=field)
+        raise UvLockError(path, f"expected an array, found {toml_type(value)}", field=field)
     for index, item in enumerate(value):
         if not isinstance(item, Mapping):
             found = toml_type(item)
-            raise InputError(path, f"expected a table, found {found}", field=f"{field}[{index}]")
+            raise UvLockError(path, f"expected a table, found {found}", field=f"{field}[{index}]")
     return value
 
 
 def _table_of_arrays(path: Path, value: Any, field: str) -> Mapping[str, list[Any]]:
     """`value` must be a table whose values are arrays of tables (groups, extras)."""
     if not isinstance(value, Mapping):
-        raise InputError(path, f"expected a table, found {toml_type(value)}", field=field)
+        raise UvLockError(path, f"expected a table, found {toml_type(value)}", field=field)
     for name, items in value.items():
         _tables(path, items, f"{field}.{name}")
     return value
@@ -188,7 +72,7 @@ def _table_of_arrays(path: Path, value: Any, field: str) -> Mapping[str, list[An
 def _marker(path: Path, value: Any, field: str) -> None:
     """A marker is a string; whether it parses is `check_markers`'s business."""
     if not isinstance(value, str):
-        raise InputError(path, f"expected a string, found {toml_type(value)}", field=field)
+        raise UvLockError(path, f"expected a string, found {toml_type(value)}", field=field)
 
 
 def _markers(path: Path, value: Any, field: str) -> None:
@@ -208,7 +92,7 @@ def check_markers(lock: Lock) -> None:
         try:
             check_marker(marker)
         except MarkerError as error:
-            raise InputError(lock.path, f"not a valid marker: {error}", field=field) from None
+            raise UvLockError(lock.path, f"not a valid marker: {error}", field=field) from None
 
 
 def _marker_fields(lock: Lock) -> Iterator[tuple[str, str]]:
@@ -242,15 +126,6 @@ def _marker_fields(lock: Lock) -> Iterator[tuple[str, str]]:
         yield from groups(f"{where}metadata.requires-dev", metadata.get("requires-dev", {}))
 
 
-def url_path(url: str) -> str:
-    """The path of a URL, without its query and fragment; never fails, unlike `urlsplit`,
-    which refuses a host such as `[::1` that uv keeps in a lock as text."""
-    rest = url.partition("://")[2] if "://" in url else url
-    if "://" in url:
-        rest = "/" + rest.partition("/")[2] if "/" in rest else ""
-    return rest.partition("#")[0].partition("?")[0]
-
-
 def check_url(path: Path, value: str, field: str) -> None:
     """A URL that `urllib` can take apart (host, port): for settings uv parses as URLs.
 
@@ -264,7 +139,7 @@ def check_url(path: Path, value: str, field: str) -> None:
     try:
         urlsplit(value).port  # noqa: B018 - raises on a port out of range
     except ValueError as error:
-        raise InputError(path, f"not a valid URL ({error}): {value!r}", field=field) from None
+        raise UvLockError(path, f"not a valid URL ({error}): {value!r}", field=field) from None
 
 
 def _requirement(path: Path, table: Mapping[str, Any], field: str) -> None:
@@ -293,7 +168,7 @@ def _source(path: Path, table: Mapping[str, Any], field: str) -> Source:
     source = Source.from_table(table)
     if source is None:
         kinds = ", ".join(SOURCE_KINDS)
-        raise InputError(path, f"expected one of: {kinds}", field=field)
+        raise UvLockError(path, f"expected one of: {kinds}", field=field)
     return source
 
 
@@ -315,6 +190,8 @@ def _artifacts(path: Path, tables: list[Mapping[str, Any]], field: str, *, array
 
 
 _NONE = type(None)
+
+
 #: (url, hash, path, size) types of the artifacts uv writes: a registry's, a local one's.
 _USUAL_ARTIFACTS = frozenset(
     (url, hash, path, size)
@@ -327,7 +204,7 @@ _USUAL_ARTIFACTS = frozenset(
 
 def _check_manifest(path: Path, manifest: Any) -> None:
     if not isinstance(manifest, Mapping):
-        raise InputError(path, "expected a table [manifest]", field="manifest")
+        raise UvLockError(path, "expected a table [manifest]", field="manifest")
     _strings(path, manifest.get("members", []), "manifest.members")
     if "requirements" in manifest:
         _requirements(path, manifest["requirements"], "manifest.requirements")
@@ -340,7 +217,7 @@ def _check_manifest(path: Path, manifest: Any) -> None:
 
 def _check_conflicts(path: Path, conflicts: Any) -> None:
     if not isinstance(conflicts, list) or not all(isinstance(c, list) for c in conflicts):
-        raise InputError(path, "expected an array of arrays", field="conflicts")
+        raise UvLockError(path, "expected an array of arrays", field="conflicts")
     for index, items in enumerate(conflicts):
         for position, item in enumerate(_tables(path, items, f"conflicts[{index}]")):
             where = f"conflicts[{index}][{position}]."
@@ -355,7 +232,7 @@ def _check_package(path: Path, table: Mapping[str, Any], where: str) -> Package:
     version = _optional(path, table, "version", str, where)
     source = _source(path, _require(path, table, "source", Mapping, where), f"{where}source")
     if version is None and source.kind == "registry":
-        raise InputError(
+        raise UvLockError(
             path, "a package from a registry has a version; run `uv lock`", field=f"{where}version"
         )
     if "resolution-markers" in table:
@@ -404,7 +281,7 @@ def _check_edges(path: Path, packages: tuple[Package, ...]) -> None:
                 ]
             if not candidates:
                 field = f"package[{index}] ({package.name}).{_place(place)}[{position}]"
-                raise InputError(
+                raise UvLockError(
                     path,
                     f"names {edge.name!r}, which is not a package of the lock; "
                     "is the lock cut short? run `uv lock`",
@@ -428,7 +305,7 @@ def parse_lock(data: Mapping[str, Any], path: Path) -> Lock:
     version = _require(path, data, "version", int, "")
     if version not in SUPPORTED_LOCK_VERSIONS:
         supported = ", ".join(map(str, SUPPORTED_LOCK_VERSIONS))
-        raise InputError(
+        raise UvLockError(
             path,
             f"lock format version {version} is not supported (supported: {supported}); "
             "is this lock written by a newer uv than this lockstrip knows?",
@@ -436,7 +313,7 @@ def parse_lock(data: Mapping[str, Any], path: Path) -> Lock:
         )
     revision = data.get("revision", 0)
     if not _is(revision, int):
-        raise InputError(path, "expected an integer", field="revision")
+        raise UvLockError(path, "expected an integer", field="revision")
     _require(path, data, "requires-python", str, "")
     for key in ("resolution-markers", "supported-markers", "required-markers"):
         if key in data:
@@ -445,11 +322,11 @@ def parse_lock(data: Mapping[str, Any], path: Path) -> Lock:
     _check_conflicts(path, data.get("conflicts", []))
     tables = data.get("package", [])
     if not isinstance(tables, list):
-        raise InputError(path, "expected an array of tables [[package]]", field="package")
+        raise UvLockError(path, "expected an array of tables [[package]]", field="package")
     packages = []
     for index, table in enumerate(tables):
         if not isinstance(table, Mapping):
-            raise InputError(path, "expected a table", field=f"package[{index}]")
+            raise UvLockError(path, "expected a table", field=f"package[{index}]")
         packages.append(_check_package(path, table, f"package[{index}]."))
     _check_edges(path, tuple(packages))
     return Lock(path, data, version, revision, tuple(packages))

@@ -63,7 +63,7 @@ from urllib3.util import Retry
 
 from lockstrip import __version__
 from lockstrip.errors import InputError, OutputError
-from lockstrip.files import forget_temporary, track_temporary
+from lockstrip.io.files import forget_temporary, track_temporary
 
 if TYPE_CHECKING:
     from types import TracebackType
@@ -72,10 +72,10 @@ if TYPE_CHECKING:
     from urllib3 import BaseHTTPResponse
     from urllib3.connectionpool import ConnectionPool
 
-    from lockstrip.lockfile import Package
-    from lockstrip.project import Project
-    from lockstrip.scope import Scope
-    from lockstrip.target import Target
+    from lockstrip.environment.target import Target
+    from lockstrip.formats.request import Scope
+    from lockstrip.formats.uv.model.lockfile import Package
+    from lockstrip.formats.uv.model.project import Project
 
 __all__ = [
     "Artifact",
@@ -142,8 +142,9 @@ def plan_fetch(project: Project, scope: Scope | None, target: Target) -> Plan:
     the install builds it). Local packages (editable, virtual, directory) are the project's
     own and are skipped; git sources are reported, not fetched.
     """
-    from lockstrip.scope import Scope, select
-    from lockstrip.target import best_artifact
+    from lockstrip.environment.target import best_artifact
+    from lockstrip.formats.request import Scope
+    from lockstrip.formats.uv.selection.select import select
 
     selection = select(project, scope or Scope(), target.environment())
     found: dict[str, Artifact] = {}

@@ -18,13 +18,13 @@ from collections import deque
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from lockstrip.lockfile import Package
-from lockstrip.markers import ALWAYS, Dnf, absorb, render_dnf, residual
+from lockstrip.environment.markers import ALWAYS, Dnf, absorb, render_dnf, residual
+from lockstrip.formats.uv.model.lockfile import Package
 
 if TYPE_CHECKING:
-    from lockstrip.project import Project
-    from lockstrip.scope import PackageIndex, Scope, Selection
-    from lockstrip.target import Target
+    from lockstrip.environment.target import Target
+    from lockstrip.formats.uv.model.project import Project
+    from lockstrip.formats.uv.selection.select import PackageIndex, Selection
 
 __all__ = ["render_requirements"]
 
@@ -35,18 +35,15 @@ _MAX_CLAUSES = 32
 
 def render_requirements(
     project: Project,
-    scope: Scope | None,
+    selection: Selection,
     target: Target | None,
     command: Sequence[str] = (),
 ) -> str:
-    """The requirements.txt text for this scope and target (`None`: uv's defaults, universal).
+    """The requirements.txt text for one install's `selection` on `target` (`None`:
+    universal, each pin under the markers of the paths that reach it).
 
     `command` is the option list written in the header, so the file says how to remake it.
     """
-    from lockstrip.scope import Scope, select
-
-    scope = scope or Scope()
-    selection = select(project, scope, target.environment() if target else None)
     markers = {} if target is not None else _reach_markers(project, selection)
     entries, notes = [], []
     for index in sorted(selection.packages):
@@ -78,7 +75,7 @@ def _hashes(package: Package, target: Target | None) -> list[str]:
     if target is None:
         tables: Iterable[Mapping[str, Any]] = package.artifacts()
     else:
-        from lockstrip.target import best_artifact
+        from lockstrip.environment.target import best_artifact
 
         best = best_artifact(package.data, target)
         tables = [] if best is None else [best]
@@ -97,7 +94,7 @@ def _reach_markers(project: Project, selection: Selection) -> dict[int, str | No
     items (`extra == 'extra-7-...'`) are decided by the extras and groups the install
     activates (`Selection.active`).
     """
-    from lockstrip.scope import PackageIndex
+    from lockstrip.formats.uv.selection.select import PackageIndex
 
     lock = PackageIndex(project.lock.packages)
     state: dict[int, Dnf] = {index: ALWAYS for index in selection.roots}

@@ -13,78 +13,25 @@ import os
 import re
 import sys
 import sysconfig
-from collections.abc import Iterator, Mapping
-from functools import cache, lru_cache
+from collections.abc import Mapping
 from platform import machine
 from typing import TYPE_CHECKING, Any, NamedTuple
-from urllib.parse import unquote
 
 from lockstrip.errors import InputError
-from lockstrip.lockfile import url_path
 
 if TYPE_CHECKING:
     from packaging.tags import Tag
+from lockstrip.environment.tags import (
+    GLIBC_MINORS,
+    PLATFORM_SPECS,
+    PLATFORMS,
+    supported_tags,
+    tag_priority,
+    wheel_tags,
+)
 
-__all__ = [
-    "PLATFORMS",
-    "Target",
-    "best_artifact",
-    "lowest_python",
-    "parse_target",
-    "running_target",
-]
+__all__ = ["Target", "best_artifact", "lowest_python", "parse_target", "running_target"]
 
-
-class _Platform(NamedTuple):
-    """What a uv platform name stands for."""
-
-    os: str  # "manylinux", "musllinux", "macos" or "windows"
-    arch: str  # uv's architecture: "x86_64", "aarch64", "i686" or "riscv64"
-    version: tuple[int, int]  # glibc, musl or macOS version; (0, 0) on Windows
-
-
-#: uv 0.13.8 maps `linux`, `x86_64-unknown-linux-gnu` and `aarch64-unknown-linux-gnu` to
-#: manylinux_2_28, not the 2_17 of earlier releases: it accepts a manylinux_2_28 wheel for
-#: `--python-platform linux` and refuses a 2_29 one (tests/test_target.py asks it).
-#: `riscv64-unknown-linux` is manylinux_2_39.
-_GNU = (2, 28)
-#: uv's default macOS for both macOS targets: the oldest release Apple still supports. uv
-#: also reads MACOSX_DEPLOYMENT_TARGET; lockstrip does not, so that a target's meaning
-#: does not depend on the environment it runs in.
-_MACOS = (13, 0)
-#: The glibc versions uv has a `<arch>-manylinux_2_<minor>` name for.
-_GLIBC_MINORS = (17, 28, *range(31, 41))
-
-
-def _manylinux_names(arch: str) -> Iterator[tuple[str, _Platform]]:
-    yield f"{arch}-manylinux2014", _Platform("manylinux", arch, (2, 17))
-    for minor in _GLIBC_MINORS:
-        yield f"{arch}-manylinux_2_{minor}", _Platform("manylinux", arch, (2, minor))
-
-
-#: Every name uv 0.13.8 accepts for `--python-platform`, in the order of its help text,
-#: except the Android, iOS and Pyodide ones: their wheels are not installed by `uv sync`
-#: on a build machine, which is what a target describes here.
-_PLATFORMS: dict[str, _Platform] = {
-    "windows": _Platform("windows", "x86_64", (0, 0)),
-    "linux": _Platform("manylinux", "x86_64", _GNU),
-    "macos": _Platform("macos", "aarch64", _MACOS),
-    "x86_64-pc-windows-msvc": _Platform("windows", "x86_64", (0, 0)),
-    "aarch64-pc-windows-msvc": _Platform("windows", "aarch64", (0, 0)),
-    "i686-pc-windows-msvc": _Platform("windows", "i686", (0, 0)),
-    "x86_64-unknown-linux-gnu": _Platform("manylinux", "x86_64", _GNU),
-    "aarch64-apple-darwin": _Platform("macos", "aarch64", _MACOS),
-    "x86_64-apple-darwin": _Platform("macos", "x86_64", _MACOS),
-    "aarch64-unknown-linux-gnu": _Platform("manylinux", "aarch64", _GNU),
-    "aarch64-unknown-linux-musl": _Platform("musllinux", "aarch64", (1, 2)),
-    "x86_64-unknown-linux-musl": _Platform("musllinux", "x86_64", (1, 2)),
-    "riscv64-unknown-linux": _Platform("manylinux", "riscv64", (2, 39)),
-    **dict(_manylinux_names("x86_64")),
-    **dict(_manylinux_names("aarch64")),
-}
-
-#: The valid `--python-platform` names.
-PLATFORMS: tuple[str, ...] = tuple(_PLATFORMS)
 
 #: (os_name, sys_platform, platform_system) per operating system, as uv sets them.
 _OS_MARKERS = {
@@ -94,6 +41,7 @@ _OS_MARKERS = {
     "windows": ("nt", "win32", "Windows"),
 }
 
+
 #: platform_machine where it is not uv's architecture name (Python reports these).
 _MACHINE = {
     ("macos", "aarch64"): "arm64",
@@ -101,6 +49,7 @@ _MACHINE = {
     ("windows", "aarch64"): "ARM64",
     ("windows", "i686"): "x86",
 }
+
 
 _VERSION = re.compile(r"(\d+)\.(\d+)(?:\.(\d+))?")
 
@@ -118,7 +67,7 @@ class Target(NamedTuple):
         platform_release and platform_version are empty, as in uv: a target names no
         kernel, so markers on them are false unless they compare with "".
         """
-        spec = _PLATFORMS[self.platform]
+        spec = PLATFORM_SPECS[self.platform]
         os_name, sys_platform, platform_system = _OS_MARKERS[spec.os]
         return {
             "implementation_name": "cpython",
@@ -136,7 +85,7 @@ class Target(NamedTuple):
 
     def tags(self) -> list[Tag]:
         """The wheel tags a CPython install on this target accepts, most preferred first."""
-        return list(_tags(self.python_version, self.platform))
+        return list(supported_tags(self.python_version, self.platform))
 
     def describe(self) -> dict[str, str]:
         """What JSON output says about the target: the version (completed from the project
@@ -169,7 +118,7 @@ def parse_target(
             "(e.g. --python-platform x86_64-manylinux_2_28)",
         )
     name = python_platform.strip()
-    if name not in _PLATFORMS:
+    if name not in PLATFORM_SPECS:
         raise InputError(
             "--python-platform", f"unknown platform {name!r}; valid: {', '.join(PLATFORMS)}"
         )
@@ -236,11 +185,11 @@ def best_artifact(package: Mapping[str, Any], target: Target) -> Mapping[str, An
     sdist, to be built, when no wheel fits; `None` when the package has neither (a git,
     directory or editable source is fetched or read another way).
     """
-    priority = _priority(target.python_version, target.platform)
+    priority = tag_priority(target.python_version, target.platform)
     best: Mapping[str, Any] | None = None
     best_rank = len(priority)
     for wheel in package.get("wheels", ()):  # tables, checked by lockfile.parse_lock
-        tags = _wheel_tags(wheel, package)
+        tags = wheel_tags(wheel, package)
         rank = min((priority.get(tag, best_rank) for tag in tags), default=best_rank)
         if rank < best_rank:
             best, best_rank = wheel, rank
@@ -295,10 +244,10 @@ def _running_platform() -> str:
         elif arch == "riscv64":
             candidates = ["riscv64-unknown-linux"] if glibc >= (2, 39) else []
         else:
-            fits = [minor for minor in _GLIBC_MINORS if (2, minor) <= glibc]
+            fits = [minor for minor in GLIBC_MINORS if (2, minor) <= glibc]
             candidates = [f"{arch}-manylinux_2_{fits[-1]}"] if fits else []
     for name in candidates:
-        if name in _PLATFORMS:
+        if name in PLATFORM_SPECS:
             return name
     raise InputError(
         "--python-platform",
@@ -315,95 +264,3 @@ def _running_glibc() -> tuple[int, int] | None:
         text = ""
     match = re.fullmatch(r"glibc (\d+)\.(\d+).*", text)
     return (int(match.group(1)), int(match.group(2))) if match else None
-
-
-def _platform_tags(spec: _Platform) -> list[str]:
-    """Platform tags, most preferred first, as packaging yields them on such a machine.
-
-    manylinux follows `packaging._manylinux.platform_tags` for a glibc of that version:
-    every 2_X down to 2_17 (2_5 on x86, 2_31 on riscv64 as in uv), each legacy alias right
-    after its version; musllinux follows `packaging._musllinux`, 1_X down to 1_0. Then, as
-    in uv and pip, `linux_<arch>` last: packaging puts it first, for wheels built on the
-    machine itself, and a target is never that machine.
-    """
-    if spec.os == "windows":
-        return [{"x86_64": "win_amd64", "aarch64": "win_arm64", "i686": "win32"}[spec.arch]]
-    if spec.os == "macos":
-        from packaging.tags import mac_platforms
-
-        arch = "arm64" if spec.arch == "aarch64" else spec.arch
-        return list(mac_platforms(version=spec.version, arch=arch))
-    major, newest = spec.version
-    tags: list[str] = []
-    if spec.os == "musllinux":
-        tags = [f"musllinux_{major}_{minor}_{spec.arch}" for minor in range(newest, -1, -1)]
-    else:
-        # packaging stops at 2_17 except on x86 (2_5); uv also knows that riscv64 wheels
-        # start at 2_31, and accepts no older ones.
-        oldest = {"x86_64": 5, "i686": 5, "riscv64": 31}.get(spec.arch, 17)
-        legacy = {17: "manylinux2014", 12: "manylinux2010", 5: "manylinux1"}
-        for minor in range(newest, oldest - 1, -1):
-            tags.append(f"manylinux_{major}_{minor}_{spec.arch}")
-            if minor in legacy:
-                tags.append(f"{legacy[minor]}_{spec.arch}")
-    tags.append(f"linux_{spec.arch}")
-    return tags
-
-
-@cache
-def _tags(python_version: str, platform: str) -> tuple[Tag, ...]:
-    # Imported here: packaging.tags costs 17 ms (it imports subprocess and logging), and
-    # only tags need it, not markers.
-    from packaging.tags import compatible_tags, cpython_tags
-
-    major, minor = (int(part) for part in python_version.split("."))
-    interpreter = f"cp{major}{minor}"
-    platforms = _platform_tags(_PLATFORMS[platform])
-    return (
-        *cpython_tags(python_version=(major, minor), abis=[interpreter], platforms=platforms),
-        *compatible_tags(
-            python_version=(major, minor), interpreter=interpreter, platforms=platforms
-        ),
-    )
-
-
-@cache
-def _priority(python_version: str, platform: str) -> dict[Tag, int]:
-    """Each accepted tag's rank, 0 the most preferred."""
-    ranks: dict[Tag, int] = {}
-    for rank, tag in enumerate(_tags(python_version, platform)):
-        ranks.setdefault(tag, rank)
-    return ranks
-
-
-def _wheel_tags(wheel: Mapping[str, Any], package: Mapping[str, Any]) -> frozenset[Tag]:
-    """The tags in a wheel's file name; none when the name is missing or not a wheel's."""
-    filename = _file_name(wheel)
-    if filename is None:
-        # A direct-URL wheel: uv writes the URL in the source and only a hash here.
-        source = package.get("source")
-        filename = _file_name(source) if source is not None else None
-    return frozenset() if filename is None else _filename_tags(filename)
-
-
-@lru_cache(maxsize=65536)
-def _filename_tags(filename: str) -> frozenset[Tag]:
-    """The tags in a wheel file name: parsed once per name, since a history or a scoped
-    export asks the same wheels again and again."""
-    from packaging.utils import InvalidWheelFilename, parse_wheel_filename
-
-    try:
-        return parse_wheel_filename(filename)[3]
-    except (InvalidWheelFilename, ValueError):
-        return frozenset()
-
-
-def _file_name(table: Mapping[str, Any]) -> str | None:
-    """The last path segment of `filename`, `url` or `path`, percent-decoded (`%2B` is `+`)."""
-    for key in ("filename", "url", "path"):
-        value = table.get(key)
-        if value:  # a string where it is there (lockfile.parse_lock)
-            path = url_path(value) if key == "url" else value
-            name = unquote(path.replace("\\", "/").rpartition("/")[2])
-            return name or None
-    return None

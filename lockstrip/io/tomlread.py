@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from lockstrip.errors import InputError
-from lockstrip.files import read_bytes
+from lockstrip.io.files import read_bytes
 
 __all__ = ["BACKEND", "TOML_VERSION", "load_toml", "parse_toml", "read_text"]
 
@@ -51,7 +51,7 @@ _LINE = re.compile(r"line (\d+)")
 def read_text(path: Path) -> str:
     """Read a UTF-8 text file, turning OS and decoding errors into `InputError`.
 
-    Only a regular file of bounded size is read (`lockstrip.files.read_bytes`): a named
+    Only a regular file of bounded size is read (`lockstrip.io.files.read_bytes`): a named
     pipe, a device or a directory is refused without blocking.
     """
     data = read_bytes(path)

@@ -1,7 +1,7 @@
 """Scopes (uv's selection options) and targets, against uv 0.13.8 on real corpus locks.
 
 * universal selection: for each fixture and a set of uv flags (groups, extras, members,
-  --all-*), the third-party packages `lockstrip.scope.select` takes are exactly those
+  --all-*), the third-party packages `selection.select.select` takes are exactly those
   `uv export --frozen` prints with the same flags; where uv refuses the flags, so does
   lockstrip;
 * target selection: with `Target.environment()`, exactly what `uv sync --frozen --dry-run
@@ -43,14 +43,18 @@ from test_caching import (
     packages,
 )
 
-from lockstrip import _cli
-from lockstrip.digest import compute_digest
+from lockstrip import cli as _cli
+from lockstrip.commands import common
+from lockstrip.environment.tags import PLATFORMS
+from lockstrip.environment.target import Target, best_artifact, parse_target
 from lockstrip.errors import InputError
-from lockstrip.export import build_export, write_export
-from lockstrip.project import Project, read_project
-from lockstrip.render_lock import render_lock
-from lockstrip.scope import SKIPS, Scope, Skip, select
-from lockstrip.target import PLATFORMS, Target, best_artifact, parse_target
+from lockstrip.formats.request import SKIPS, Scope, Skip
+from lockstrip.formats.uv.model.project import Project, read_project
+from lockstrip.formats.uv.render.digest import compute_digest
+from lockstrip.formats.uv.render.export import build_export
+from lockstrip.formats.uv.render.lock import render_lock
+from lockstrip.formats.uv.selection.select import select
+from lockstrip.io.export_folder import write_export
 
 Installs = frozenset[tuple[str, str | None]]
 
@@ -77,8 +81,8 @@ def parse_flags(
     flags: Sequence[str], case: str = "astral-sh__uv-docker-example"
 ) -> tuple[Scope, Target | None]:
     """The scope and target lockstrip's command line gives these uv flags for `case`."""
-    args = _cli._header_parser().parse_args(["--mode", "frozen", *flags])
-    scope, target = _cli._selection(args, project(case))
+    args = common.header_parser().parse_args(["--mode", "frozen", *flags])
+    scope, target = common.selection_of(args, project(case))
     return scope or Scope(), target
 
 
@@ -676,7 +680,7 @@ def test_lock_level_forks_go_when_they_cover_every_environment(
 
 def test_forks_that_leave_environments_out_stay() -> None:
     """Forks whose union leaves an environment out (or that the check cannot decide) stay."""
-    from lockstrip.scope import _everywhere
+    from lockstrip.formats.uv.selection.environments import _everywhere
 
     read = project("microsoft__autogen__python")
     forks = read.lock.data["resolution-markers"]
@@ -1378,4 +1382,4 @@ def test_parse_flags_is_the_command_line() -> None:
     assert scope == Scope(groups=("g",), no_dev=True, extras=("e",), packages=("a",))
     assert target is not None and target.platform == "linux"
     assert parse_flags([]) == (Scope(), None)
-    assert isinstance(_cli._header_parser(), argparse.ArgumentParser)
+    assert isinstance(common.header_parser(), argparse.ArgumentParser)

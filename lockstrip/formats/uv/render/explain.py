@@ -1,7 +1,7 @@
 """Explanations: what changed between two projects, in dependency terms.
 
-The two projects are reduced to their digest views (so `lockstrip.volatile` alone decides
-what is volatile), keyed for people (packages by name and version, artifacts by file name,
+The two projects are reduced to their digest views (so `lockstrip.formats.uv.rules` alone
+decides what is volatile), keyed for people (packages by name and version, artifacts by file name,
 edges as requirement strings), and compared key by key; the places that differ become
 changelog lines: `+ httpx 0.28.1`, `↑ requests 2.31.0 → 2.32.3`, ...
 """
@@ -11,67 +11,24 @@ from __future__ import annotations
 import json
 import posixpath
 from collections.abc import Iterator, Mapping
-from typing import Any, NamedTuple
+from typing import Any
 
-from lockstrip.digest import compute_digest, digest_view, third_party_hash, view_header
-from lockstrip.lockfile import Source
-from lockstrip.project import Project
-from lockstrip.volatile import ARTIFACT_VOLATILE_KEYS, local_id
-
-__all__ = ["Change", "Explanation", "explain", "render_json", "render_text"]
-
-#: The kinds of change, in the order an explanation lists them (the JSON `kind` values).
-KINDS = (
-    "added",
-    "removed",
-    "upgraded",
-    "downgraded",
-    "versions",
-    "source",
-    "artifacts",
-    "dependencies",
-    "local-added",
-    "local-removed",
-    "groups",
-    "extras",
-    "requires-python",
-    "markers",
-    "conflicts",
-    "manifest",
-    "settings",
+from lockstrip.formats.explanation import KINDS, SYMBOL, Change, Explanation
+from lockstrip.formats.uv.model.locals import local_id
+from lockstrip.formats.uv.model.lockfile import Source
+from lockstrip.formats.uv.model.project import Project
+from lockstrip.formats.uv.render.digest import (
+    compute_digest,
+    digest_view,
+    third_party_hash,
+    view_header,
 )
-_SYMBOL = {"added": "+", "removed": "-", "upgraded": "↑", "downgraded": "↓", "local-added": "+"}
-_SYMBOL["local-removed"] = "-"
+from lockstrip.formats.uv.render.explain_notes import volatile_notes
+
+__all__ = ["explain", "model"]
 
 
-class Change(NamedTuple):
-    """One line of an explanation."""
-
-    kind: str
-    subject: str
-    old: str | None
-    new: str | None
-    detail: str
-
-    def as_json(self) -> dict[str, Any]:
-        return self._asdict()
-
-
-class Explanation(NamedTuple):
-    old_digest: str
-    new_digest: str
-    #: The third-party set itself changed (packages, artifacts, their edges, markers):
-    #: what `diff` exits 1 on. The digest also changes when only scopes change.
-    third_party_changed: bool
-    changes: tuple[Change, ...]
-    volatile: tuple[str, ...]  # what changed among volatile fields, for people
-
-    @property
-    def digest_changed(self) -> bool:
-        return self.old_digest != self.new_digest
-
-
-# --- the model ---------------------------------------------------------------------------
+SYMBOL["local-removed"] = "-"
 
 
 def _edge_text(edge: Mapping[str, Any], names: Mapping[str, str]) -> str:
@@ -138,9 +95,6 @@ def model(project: Project, view: dict[str, Any] | None = None) -> dict[str, Any
         version = package.get("version", "(no version)")
         versions[version if version not in versions else f"{version} ({entry['source']})"] = entry
     return {"packages": packages, "local": local, "settings": view_header(view)}
-
-
-# --- comparing ---------------------------------------------------------------------------
 
 
 def _affected(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, set[str]]:
@@ -315,76 +269,6 @@ def _value_change(kind: str, label: str, a: Any, b: Any) -> Change:
     return Change(kind, label, before, after, f"{label}: {before} → {after}")
 
 
-def _volatile_notes(
-    old: Project, new: Project, views: tuple[dict[str, Any], dict[str, Any]]
-) -> list[str]:
-    """What changed among the volatile fields: the one-line answer to "why did bytes change"."""
-    notes = []
-    versions = (
-        {p.name: p.version for p in x.lock.packages if x.locals.is_local(p)} for x in (old, new)
-    )
-    before, after = versions
-    root = new.root_name or old.root_name
-    for name in sorted(before.keys() & after.keys(), key=lambda n: (n != root, n)):
-        if before[name] != after[name]:
-            label = "root version" if name == root else f"{name} version"
-            notes.append(f"{label} {before[name]} → {after[name]}")
-    if old.lock.revision != new.lock.revision:
-        notes.append(f"lock revision {old.lock.revision} → {new.lock.revision}")
-    # Over the artifacts on both sides: an added or removed artifact is a change line already.
-    artifacts = _artifacts_by_id(old), _artifacts_by_id(new)
-    common = sorted(artifacts[0].keys() & artifacts[1].keys())
-    for field in ARTIFACT_VOLATILE_KEYS:  # what volatile.py strips from every artifact
-        values = [[side[key].get(field) for key in common] for side in artifacts]
-        counts = [sum(value is not None for value in side) for side in values]
-        if counts[0] != counts[1]:
-            notes.append(f"{field} on {counts[0]} → {counts[1]} artifacts")
-        elif moved := sum(a != b for a, b in zip(*values, strict=True)):
-            notes.append(f"{field} on {moved} artifacts")
-    metadata = [
-        [p.data.get("metadata") for p in x.lock.packages if x.locals.is_local(p)]
-        for x in (old, new)
-    ]
-    if metadata[0] != metadata[1]:
-        notes.append("dependency specifiers (the resolution is the same)")
-    if old.lock.data.get("options") != new.lock.data.get("options"):
-        notes.append("resolver options ([options] in uv.lock)")
-    outside = [
-        _outside(_without_version(x.pyproject), view["pyproject"])
-        for x, view in zip((old, new), views, strict=True)
-    ]
-    if outside[0] != outside[1]:
-        notes.append("pyproject.toml fields outside the third-party set")
-    return notes
-
-
-def _artifacts_by_id(project: Project) -> dict[tuple[str, str, str], Mapping[str, Any]]:
-    """(package, version, artifact location) -> the artifact's table."""
-    return {
-        (p.name, p.version or "", str(a.get("url") or a.get("path") or a.get("filename"))): a
-        for p in project.lock.packages
-        for a in p.artifacts()
-    }
-
-
-def _without_version(doc: Mapping[str, Any]) -> Mapping[str, Any]:
-    project = doc.get("project")
-    if not isinstance(project, Mapping):
-        return doc
-    return {**doc, "project": {k: v for k, v in project.items() if k != "version"}}
-
-
-def _outside(doc: Mapping[str, Any], view: Mapping[str, Any]) -> dict[str, Any]:
-    """`doc` without what the digest view keeps of it: the fields no change line covers."""
-    out = dict(doc)
-    for key, kept in view.items():
-        if isinstance(kept, Mapping) and isinstance(out.get(key), Mapping):
-            out[key] = _outside(out[key], kept)
-        else:
-            out.pop(key, None)
-    return out
-
-
 def explain(old: Project, new: Project) -> Explanation:
     """What changed from `old` to `new`, third-party changes first."""
     views = digest_view(old), digest_view(new)  # built once a side: every comparison reads it
@@ -408,64 +292,5 @@ def explain(old: Project, new: Project) -> Explanation:
     third_party = old_digest != new_digest and (
         third_party_hash(old, views[0]) != third_party_hash(new, views[1])
     )
-    notes = tuple(_volatile_notes(old, new, views))
+    notes = tuple(volatile_notes(old, new, views))
     return Explanation(old_digest, new_digest, third_party, tuple(changes), notes)
-
-
-# --- rendering ---------------------------------------------------------------------------
-
-_COLOURS = {"+": "32", "-": "31", "↑": "36", "↓": "36", "~": "33"}
-
-
-def _line(change: Change, colour: bool) -> str:
-    symbol = _SYMBOL.get(change.kind, "~")
-    if colour:
-        return f"  \033[{_COLOURS[symbol]}m{symbol}\033[0m {change.detail}"
-    return f"  {symbol} {change.detail}"
-
-
-def render_text(
-    explanation: Explanation, *, colour: bool = False, export_changed: bool = False
-) -> str:
-    """A changelog for a terminal or a CI log.
-
-    `export_changed`: the export's bytes differ although the digest does not (a lock
-    `revision` bump, a local rename, a `[tool.uv]` install setting, or any locked-mode edit).
-    """
-    if not explanation.digest_changed:
-        notes = "; ".join(explanation.volatile)
-        if export_changed:
-            outcome = "third-party set and digest unchanged, the export changed"
-            return (
-                f"only volatile fields changed: {notes}; {outcome}\n" if notes else outcome + "\n"
-            )
-        if not notes:
-            return "third-party dependencies unchanged; export and digest unchanged\n"
-        return f"only volatile fields changed: {notes}; export and digest unchanged\n"
-    count = len(explanation.changes)
-    changes = f"{count} change{'' if count == 1 else 's'}"
-    if explanation.third_party_changed:
-        lines = [f"third-party dependencies changed ({changes}):"]
-    else:
-        lines = [
-            f"third-party set unchanged, but the digest and the export change ({changes}; "
-            "scoped installs may differ):"
-        ]
-    lines.extend(_line(change, colour) for change in explanation.changes)
-    if explanation.volatile:
-        lines.append(f"also changed (volatile): {'; '.join(explanation.volatile)}")
-    return "\n".join(lines) + "\n"
-
-
-def render_json(explanation: Explanation, extra: Mapping[str, Any] | None = None) -> str:
-    """The stable machine form; its fields are documented in docs/explain.md."""
-    data: dict[str, Any] = {
-        "schema": 1,
-        "third_party_changed": explanation.third_party_changed,
-        "digest_changed": explanation.digest_changed,
-        "digest": {"old": explanation.old_digest, "new": explanation.new_digest},
-        "changes": [change.as_json() for change in explanation.changes],
-        "volatile": list(explanation.volatile),
-    }
-    data.update(extra or {})
-    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"

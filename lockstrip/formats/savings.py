@@ -1,15 +1,82 @@
-"""The savings report for people: a summary read in seconds, a line per commit, and an SVG
-chart of rebuilds and downloaded bytes over the history."""
+"""A savings report, whatever the lock format: per commit of the project's history, whether
+the download layer of the lock tool's documented Dockerfile and of lockstrip's would
+rebuild, and what a rebuild downloads; a summary read in seconds, a line per commit, JSON
+and an SVG chart of rebuilds and bytes over the history (docs/savings.md)."""
 
 from __future__ import annotations
 
 from html import escape
-from typing import TYPE_CHECKING
+from typing import Any, NamedTuple
 
-if TYPE_CHECKING:
-    from lockstrip.savings import CommitReport, Report
+from lockstrip.io.history import Commit
 
-__all__ = ["render_svg", "render_text"]
+__all__ = ["CommitReport", "Download", "Report", "render_svg", "render_text"]
+
+
+class Download(NamedTuple):
+    """What one rebuild of the download layer fetches."""
+
+    files: int
+    bytes: int
+    unsized: int  # files whose size the lock does not record (counted, not summed)
+
+
+class CommitReport(NamedTuple):
+    commit: Commit
+    uv_rebuilds: bool
+    lockstrip_rebuilds: bool
+    download: Download | None  # None where the project could not be read
+    reasons: tuple[str, ...]  # why lockstrip's layer rebuilds, in dependency terms
+    error: str | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "commit": self.commit.sha,
+            "date": self.commit.date,
+            "subject": self.commit.subject,
+            "uv_pattern_rebuilds": self.uv_rebuilds,
+            "lockstrip_rebuilds": self.lockstrip_rebuilds,
+            "download": self.download._asdict() if self.download else None,
+            "reasons": list(self.reasons),
+            "error": self.error,
+        }
+
+
+class Report(NamedTuple):
+    project: str
+    scope: tuple[str, ...]
+    target: str
+    commits: tuple[CommitReport, ...]
+    notes: tuple[str, ...]  # a shallow clone, commits that could not be read
+
+    def totals(self) -> dict[str, int]:
+        def total(pattern: str, field: str) -> int:
+            return sum(
+                getattr(c.download, field)
+                for c in self.commits
+                if c.download is not None and getattr(c, pattern)
+            )
+
+        return {
+            "commits": len(self.commits),
+            "uv_pattern_rebuilds": sum(c.uv_rebuilds for c in self.commits),
+            "lockstrip_rebuilds": sum(c.lockstrip_rebuilds for c in self.commits),
+            "uv_pattern_bytes": total("uv_rebuilds", "bytes"),
+            "lockstrip_bytes": total("lockstrip_rebuilds", "bytes"),
+            "uv_pattern_requests": total("uv_rebuilds", "files"),
+            "lockstrip_requests": total("lockstrip_rebuilds", "files"),
+        }
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "project": self.project,
+            "scope": list(self.scope),
+            "target": self.target,
+            "totals": self.totals(),
+            "notes": list(self.notes),
+            "commits": [c.as_json() for c in self.commits],
+        }
+
 
 _REASONS_SHOWN = 4
 
@@ -28,6 +95,7 @@ def _count(n: int, word: str) -> str:
 
 
 def render_text(report: Report, *, verbose: bool = True) -> str:
+    """The summary table, then (verbose) a line per commit with its reasons."""
     t = report.totals()
     lines = [
         f"lockstrip savings: {_count(t['commits'], 'commit')} that touched the lock or a "

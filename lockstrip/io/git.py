@@ -1,4 +1,5 @@
-"""Read a project as it was at a git revision, without touching the working tree."""
+"""A project folder's files as they were at a git revision, read without touching the
+working tree; any lock format reads its project from them (`LockFormat.read_revision`)."""
 
 from __future__ import annotations
 
@@ -6,9 +7,8 @@ import subprocess
 from pathlib import Path
 
 from lockstrip.errors import InputError
-from lockstrip.project import Project, read_files
 
-__all__ = ["GitFiles", "read_revision", "revision_range"]
+__all__ = ["GitFiles", "revision_files", "revision_range"]
 
 
 def _git(cwd: Path, *args: str) -> subprocess.CompletedProcess[bytes]:
@@ -42,8 +42,8 @@ class GitFiles:
         return Path(self._spec(rel))
 
 
-def read_revision(directory: Path, rev: str) -> Project:
-    """The project in `directory` as it was at git revision `rev`."""
+def revision_files(directory: Path, rev: str) -> GitFiles:
+    """The files of the project folder `directory` as they were at git revision `rev`."""
     if not directory.is_dir():
         raise InputError(directory, "not a folder" if directory.exists() else "no such folder")
     found = _git(directory, "rev-parse", "--show-toplevel")
@@ -55,7 +55,7 @@ def read_revision(directory: Path, rev: str) -> Project:
         raise InputError(top, f"unknown git revision {rev!r}")
     relative = directory.resolve().relative_to(top.resolve()).as_posix()
     prefix = "" if relative == "." else f"{relative}/"
-    return read_files(GitFiles(top, rev, prefix), directory)
+    return GitFiles(top, rev, prefix)
 
 
 def revision_range(spec: str) -> tuple[str, str | None]:

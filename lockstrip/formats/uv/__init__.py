@@ -1,0 +1,136 @@
+"""uv's lock format: uv.lock and the pyproject.toml files beside it.
+
+The stages, each a subpackage: `model` reads and validates, `selection` decides what one
+install takes, `rules` strips every file for it, `render` writes the outputs; `fetch.py`
+fills a wheelhouse. `FORMAT` is what the commands call (`formats.interface.LockFormat`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from lockstrip.formats.interface import Digest, LockFormat
+
+if TYPE_CHECKING:
+    from lockstrip.environment.target import Target
+    from lockstrip.formats.explanation import Explanation
+    from lockstrip.formats.request import Scope, Skip
+    from lockstrip.formats.savings import Report
+    from lockstrip.formats.uv.model.project import Project
+    from lockstrip.io.export_folder import Export, Mode
+
+__all__ = ["FORMAT", "UvFormat"]
+
+
+class UvFormat(LockFormat["Project"]):
+    """uv.lock, read with the model in `formats/uv/model`."""
+
+    name = "uv"
+    lock_file = "uv.lock"
+
+    def read(self, folder: Path) -> Project:
+        from lockstrip.formats.uv.model.project import read_project
+
+        return read_project(folder)
+
+    def read_texts(self, texts: Mapping[str, str], root: Path) -> Project:
+        from lockstrip.formats.uv.model.project import MemoryFiles, read_files
+
+        return read_files(MemoryFiles(texts, root), root)
+
+    def read_revision(self, folder: Path, rev: str) -> Project:
+        from lockstrip.formats.uv.model.project import read_files
+        from lockstrip.io.git import revision_files
+
+        return read_files(revision_files(folder, rev), folder)
+
+    def export(
+        self,
+        project: Project,
+        mode: Mode = "frozen",
+        scope: Scope | None = None,
+        target: Target | None = None,
+        *,
+        requirements: bool = False,
+        skip: Skip | None = None,
+    ) -> Export:
+        from lockstrip.formats.uv.render.export import build_export
+
+        return build_export(project, mode, scope, target, requirements=requirements, skip=skip)
+
+    def digest(
+        self, project: Project, scope: Scope | None = None, target: Target | None = None
+    ) -> Digest:
+        from lockstrip.formats.uv.render.digest import compute_digest
+
+        return compute_digest(project, scope, target)
+
+    def explain(self, old: Project, new: Project) -> Explanation:
+        from lockstrip.formats.uv.render.explain import explain
+
+        return explain(old, new)
+
+    def dockerfile(
+        self,
+        folder: Path,
+        *,
+        lockstrip_spec: str | None = None,
+        secrets: Sequence[str] = (),
+        packages: Sequence[str] = (),
+    ) -> str:
+        from lockstrip.formats.uv.render.dockerfile import render_dockerfile
+        from lockstrip.formats.uv.render.dockerfile_inputs import (
+            index_secrets,
+            parse_lockstrip_spec,
+        )
+
+        lockstrip = parse_lockstrip_spec(lockstrip_spec)  # before the project: a usage error
+        project = self.read(folder)
+        found = index_secrets(project, secrets)
+        return render_dockerfile(project, lockstrip=lockstrip, secrets=found, packages=packages)
+
+    def fetch(
+        self,
+        project: Project,
+        scope: Scope | None,
+        target: Target,
+        dest: Path,
+        *,
+        jobs: int,
+        retries: int,
+        quiet: bool,
+    ) -> bool:
+        from lockstrip.formats.uv.fetch import fetch, find_credentials, plan_fetch
+
+        plan = plan_fetch(project, scope, target)
+        credentials = find_credentials(project)
+        result = fetch(plan, dest, credentials, jobs=jobs, retries=retries, quiet=quiet)
+        return not (result.failed or plan.unavailable)
+
+    def savings(
+        self,
+        folder: Path,
+        *,
+        since: str | None,
+        max_count: int | None,
+        scope: Scope | None,
+        python_version: str | None,
+        python_platform: str | None,
+        jobs: int | None = None,
+    ) -> Report:
+        from lockstrip.formats.uv.savings import savings
+
+        return savings(
+            folder,
+            since=since,
+            max_count=max_count,
+            scope=scope,
+            python_version=python_version,
+            python_platform=python_platform,
+            jobs=jobs,
+        )
+
+
+FORMAT = UvFormat()
