@@ -44,8 +44,8 @@ from helpers import (
 from packaging.utils import parse_sdist_filename, parse_wheel_filename
 
 from lockstrip.digest import compute_digest
-from lockstrip.project import read_project
 from lockstrip.environment.target import parse_target
+from lockstrip.project import read_project
 
 PLATFORMS = ("x86_64-manylinux_2_28", "aarch64-manylinux_2_28")
 PYTHON = f"{sys.version_info.major}.{sys.version_info.minor}"
@@ -215,9 +215,16 @@ def check_platform_digests(project: Path, work: Path) -> bool | None:
     return uv_differs
 
 
+#: The fast tier's slice: a single project and a workspace; the slow tier takes them all.
+QUICK = {"astral-sh__uv-docker-example", "modelcontextprotocol__python-sdk"}
+
+
 @pytest.mark.parametrize(
     "project",
-    [p for _, p in CASES],
+    [
+        pytest.param(p, marks=() if root == FIXTURES and p.name in QUICK else pytest.mark.slow)
+        for root, p in CASES
+    ],
     ids=[("shared/" if root == SHARED_CORPUS else "") + case_id(p, root) for root, p in CASES],
 )
 def test_platform_digests_differ_exactly_when_uvs_files_differ(
@@ -268,7 +275,13 @@ def made_project(folder: Path, dependencies: dict[str, str | None]) -> Path:
     return folder
 
 
-@pytest.mark.parametrize("name", MADE)
+@pytest.mark.parametrize(
+    "name",
+    [
+        pytest.param(name, marks=() if i < 2 else pytest.mark.slow)  # one of each outcome
+        for i, name in enumerate(MADE)
+    ],
+)
 def test_made_projects_cover_both_directions(name: str, tmp_path: Path) -> None:
     """The corpus's projects all hold compiled packages; these show both outcomes."""
     dependencies, files_differ = MADE[name]

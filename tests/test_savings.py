@@ -78,7 +78,10 @@ def export_hash(checkout: Path, out: Path) -> str:
     return hasher.hexdigest()
 
 
-@pytest.mark.parametrize("name", SERIES)
+@pytest.mark.parametrize(
+    "name",
+    [pytest.param(n, marks=() if n == "stanfordnlp__dspy" else pytest.mark.slow) for n in SERIES],
+)
 def test_lockstrip_rebuilds_where_its_export_changes(
     name: str, repos: dict[str, Path], tmp_path: Path
 ) -> None:
@@ -115,6 +118,7 @@ def test_totals_add_up(repos: dict[str, Path]) -> None:
     assert all(c.download and c.download.files > 50 for c in report.commits)
 
 
+@pytest.mark.slow
 def test_several_processes_report_what_one_does(tmp_path: Path) -> None:
     repo = build_repository(HISTORIES / "stanfordnlp__dspy", tmp_path / "repo", repeat=9)
     one = savings(repo, jobs=1)
