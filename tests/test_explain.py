@@ -249,8 +249,8 @@ SCENARIOS = {
     "edge marker changed": Scenario(
         SMALL,
         change_marker,
-        ("dependencies",),
-        ("  ~ anyio 4.11.0: dependencies: + idna ; os_name == 'nt', - idna",),
+        ("edge-markers",),  # one change, not an edge removed and another added
+        ("  ~ anyio 4.11.0: idna: now only where os_name == 'nt'",),
         1,
     ),
     "member edge added": Scenario(
@@ -620,3 +620,59 @@ def test_several_versions_are_listed_in_pep_440_order() -> None:
     new = dict.fromkeys(["1.11", "1.9", "1.2"], entry)
     changes = list(_package_changes("pkg", old, new))
     assert (changes[0].old, changes[0].new) == ("1.9, 1.10", "1.2, 1.9, 1.11")
+
+
+# --- edges whose marker changed ------------------------------------------------------------
+
+NARROWED = "python_full_version >= '3.12'"
+
+
+def narrow_anyio(project: Path) -> None:
+    """What uv writes when a new bound lets it simplify markers: every edge to anyio now
+    carries a marker, nothing is added or removed."""
+    lock = project / "uv.lock"
+    text = lock.read_text(encoding="utf-8")
+    narrowed = f'{{ name = "anyio", marker = "{NARROWED}" }}'
+    assert text.count('{ name = "anyio" }') == 3
+    lock.write_text(text.replace('{ name = "anyio" }', narrowed), encoding="utf-8")
+
+
+def test_an_edge_whose_marker_changed_is_one_change_and_alike_ones_one_line(
+    tmp_path: Path,
+) -> None:
+    new = copy_project(SMALL, tmp_path / "new")
+    narrow_anyio(new)
+    text = lockstrip_process("diff", SMALL, new)
+    assert text.returncode == 1, text.stderr
+    lines = text.stdout.splitlines()
+    marker_lines = [line for line in lines if "anyio" in line]
+    assert len(marker_lines) == 1, text.stdout  # not a `+`/`-` pair per package
+    assert marker_lines[0].startswith(f"  ~ edges now only where {NARROWED}, on 3 packages: ")
+    assert "+ anyio" not in text.stdout and "- anyio" not in text.stdout
+    data = json.loads(lockstrip_process("diff", "--json", SMALL, new).stdout)
+    changes = [c for c in data["changes"] if c["kind"] == "edge-markers"]
+    assert len(changes) == 3  # JSON keeps one change a package
+    assert {(c["old"], c["new"]) for c in changes} == {(None, NARROWED)}
+    assert all(c["detail"].endswith(f": anyio: now only where {NARROWED}") for c in changes)
+
+
+def test_marker_changes_in_words() -> None:
+    from lockstrip.formats.explanation import marker_change
+
+    assert marker_change(None, "a") == "now only where a"
+    assert marker_change("a", None) == "now everywhere (was only where a)"
+    assert marker_change("a", "b") == "now where b (was a)"
+
+
+def test_an_added_edge_beside_a_changed_marker_stays_an_addition() -> None:
+    from lockstrip.formats.uv.render.explain import _edge_changes
+
+    old = frozenset({"anyio", "idna ; sys_platform == 'win32'"})
+    new = frozenset({"anyio ; python_full_version >= '3.12'", "idna", "sniffio"})
+    moved, markers = _edge_changes("httpx 0.28.1", "dependencies", old, new)
+    assert moved == ["+ sniffio"]
+    assert [(c.old, c.new, c.detail) for c in markers] == [
+        (None, NARROWED, f"httpx 0.28.1: anyio: now only where {NARROWED}"),
+        ("sys_platform == 'win32'", None, "httpx 0.28.1: idna: now everywhere (was only where "
+         "sys_platform == 'win32')"),
+    ]  # fmt: skip

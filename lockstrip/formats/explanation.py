@@ -7,7 +7,15 @@ import json
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 
-__all__ = ["KINDS", "SYMBOL", "Change", "Explanation", "render_json", "render_text"]
+__all__ = [
+    "KINDS",
+    "SYMBOL",
+    "Change",
+    "Explanation",
+    "marker_change",
+    "render_json",
+    "render_text",
+]
 
 
 #: The kinds of change, in the order an explanation lists them (the JSON `kind` values).
@@ -20,6 +28,7 @@ KINDS = (
     "source",
     "artifacts",
     "dependencies",
+    "edge-markers",
     "local-added",
     "local-removed",
     "groups",
@@ -62,7 +71,19 @@ class Explanation(NamedTuple):
         return self.old_digest != self.new_digest
 
 
+def marker_change(old: str | None, new: str | None) -> str:
+    """How an edge's marker changed, in words: an `edge-markers` change's closing part."""
+    if old is None:
+        return f"now only where {new}"
+    if new is None:
+        return f"now everywhere (was only where {old})"
+    return f"now where {new} (was {old})"
+
+
 _COLOURS = {"+": "32", "-": "31", "↑": "36", "↓": "36", "~": "33"}
+
+#: Identical marker changes on this many packages' edges or more share one line.
+_GROUP = 2
 
 
 def _line(change: Change, colour: bool) -> str:
@@ -99,10 +120,35 @@ def render_text(
             f"third-party set unchanged, but the digest and the export change ({changes}; "
             "scoped installs may differ):"
         ]
-    lines.extend(_line(change, colour) for change in explanation.changes)
+    lines.extend(_line(change, colour) for change in _grouped(explanation.changes))
     if explanation.volatile:
         lines.append(f"also changed (volatile): {'; '.join(explanation.volatile)}")
     return "\n".join(lines) + "\n"
+
+
+def _grouped(changes: tuple[Change, ...]) -> list[Change]:
+    """The changes as printed: the same marker change on several packages' edges (a
+    resolver simplifying markers after a requires-python change, say) is one line that
+    names them; JSON keeps one change a package."""
+    groups: dict[tuple[str | None, str | None], list[Change]] = {}
+    for change in changes:
+        if change.kind == "edge-markers":
+            groups.setdefault((change.old, change.new), []).append(change)
+    printed, done = [], set()
+    for change in changes:
+        key = (change.old, change.new)
+        if change.kind != "edge-markers" or len(groups[key]) < _GROUP:
+            printed.append(change)
+        elif key not in done:
+            done.add(key)
+            words = marker_change(*key)
+            edges = [c.detail.removesuffix(f": {words}") for c in groups[key]]
+            shown = "; ".join(edges[:4]) + (
+                f"; and {len(edges) - 4} more" if len(edges) > 4 else ""
+            )
+            detail = f"edges {words}, on {len(edges)} packages: {shown}"
+            printed.append(Change("edge-markers", "", key[0], key[1], detail))
+    return printed
 
 
 def render_json(explanation: Explanation, extra: Mapping[str, Any] | None = None) -> str:

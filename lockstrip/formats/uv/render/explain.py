@@ -13,7 +13,7 @@ import posixpath
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from lockstrip.formats.explanation import KINDS, SYMBOL, Change, Explanation
+from lockstrip.formats.explanation import KINDS, SYMBOL, Change, Explanation, marker_change
 from lockstrip.formats.uv.model.locals import local_id
 from lockstrip.formats.uv.model.lockfile import Source
 from lockstrip.formats.uv.model.project import Project
@@ -153,14 +153,56 @@ def _package_changes(name: str, old: Mapping[str, Any], new: Mapping[str, Any]) 
         if a["artifacts"] != b["artifacts"]:
             yield Change("artifacts", subject, None, None, _artifact_detail(subject, a, b))
         if a["edges"] != b["edges"]:
-            parts = []
+            parts, markers = [], []
             for key in sorted(a["edges"].keys() | b["edges"].keys()):
-                moved = _set_changes(
-                    a["edges"].get(key, frozenset()), b["edges"].get(key, frozenset())
-                )
+                old_edges = a["edges"].get(key, frozenset())
+                new_edges = b["edges"].get(key, frozenset())
+                moved, narrowed = _edge_changes(subject, key, old_edges, new_edges)
                 if moved:
                     parts.append(f"{key}: {', '.join(moved)}")
-            yield Change("dependencies", subject, None, None, f"{subject}: {'; '.join(parts)}")
+                markers += narrowed
+            if parts:
+                yield Change("dependencies", subject, None, None, f"{subject}: {'; '.join(parts)}")
+            yield from markers
+
+
+def _split_edge(text: str) -> tuple[str, str | None]:
+    """An edge's text (`name[extra] ==version ; marker`) as (what it points to, marker)."""
+    target, _, marker = text.partition(" ; ")
+    return target, marker or None
+
+
+def _edge_changes(
+    subject: str, key: str, old: frozenset[str], new: frozenset[str]
+) -> tuple[list[str], list[Change]]:
+    """Edges added and removed (`+ x`, `- y`), and edges that only changed their marker:
+    one `edge-markers` change per marker change, naming the edges it moved."""
+    gone = {_split_edge(text) for text in old - new}
+    came = {_split_edge(text) for text in new - old}
+    gone_by, came_by = dict(gone), dict(came)
+    both = sorted(
+        target
+        for target in gone_by.keys() & came_by.keys()
+        if sum(t == target for t, _ in gone) == 1 == sum(t == target for t, _ in came)
+    )
+    paired = set(both)
+    moved = [f"+ {text}" for text in sorted(new - old) if _split_edge(text)[0] not in paired]
+    moved += [f"- {text}" for text in sorted(old - new) if _split_edge(text)[0] not in paired]
+    transitions: dict[tuple[str | None, str | None], list[str]] = {}
+    for target in both:
+        transitions.setdefault((gone_by[target], came_by[target]), []).append(target)
+    place = "" if key == "dependencies" else f"{key}: "
+    changes = [
+        Change(
+            "edge-markers",
+            subject,
+            old_marker,
+            new_marker,
+            f"{subject}: {place}{', '.join(targets)}: {marker_change(old_marker, new_marker)}",
+        )
+        for (old_marker, new_marker), targets in sorted(transitions.items(), key=lambda t: t[1])
+    ]
+    return moved, changes
 
 
 def _artifact_detail(subject: str, a: Mapping[str, Any], b: Mapping[str, Any]) -> str:
@@ -202,8 +244,11 @@ def _local_changes(name: str, old: Mapping[str, Any], new: Mapping[str, Any]) ->
         b: frozenset[str] = new.get(key, frozenset())
         if key in old and key in new:
             if a != b:
-                detail = f"{name}: {key}: {', '.join(_set_changes(a, b))}"
-                yield Change(_edge_kind(key), name, None, None, detail)
+                moved, narrowed = _edge_changes(name, key, a, b)
+                if moved:
+                    detail = f"{name}: {key}: {', '.join(moved)}"
+                    yield Change(_edge_kind(key), name, None, None, detail)
+                yield from narrowed
             continue
         word, items = ("added", sorted(b)) if key in new else ("removed", sorted(a))
         detail = f"{name}: {key} {word}" + (f" ({_few(items)})" if items else "")
