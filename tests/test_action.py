@@ -30,7 +30,7 @@ import yaml  # type: ignore[import-untyped]
 from conftest import CORPUS, SMALL
 from helpers import REPO, copy_project, uv_executable
 from test_caching import upgrade_third_party
-from test_ci_templates import doc_files
+from test_ci_templates import doc_files, load, lockstrip_digest
 
 from ci import lockstrip_action
 from lockstrip import __version__
@@ -42,22 +42,6 @@ WHEELHOUSE = "LOCKSTRIP_TEST_WHEELHOUSE"
 PYENV = Path("/root/.pyenv/versions")
 
 _EXPRESSION = re.compile(r"\$\{\{\s*(.*?)\s*\}\}")
-
-
-def load(path: Path) -> dict[str, Any]:
-    with path.open() as handle:
-        data: dict[str, Any] = yaml.safe_load(handle)
-    return data
-
-
-def lockstrip_digest(project: Path, *options: str) -> str:
-    done = subprocess.run(
-        [sys.executable, "-m", "lockstrip", "digest", str(project), *options],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return done.stdout.strip()
 
 
 def python_tag() -> str:

@@ -33,6 +33,8 @@ import yaml  # type: ignore[import-untyped]
 from conftest import CORPUS, SMALL
 from gitlab_ci import provision
 from helpers import REPO, copy_project
+from test_ci_templates import load
+from test_ci_templates import lockstrip_digest as digest
 
 from lockstrip import __version__
 
@@ -45,22 +47,6 @@ OTHER = CORPUS / "astral-sh__uv-fastapi-example"
 WHEELHOUSE = "LOCKSTRIP_TEST_WHEELHOUSE"
 ARCH = os.uname().machine
 PYTHON = f"{sys.version_info[0]}.{sys.version_info[1]}"
-
-
-def load(path: Path) -> dict[str, Any]:
-    with path.open() as handle:
-        data: dict[str, Any] = yaml.safe_load(handle)
-    return data
-
-
-def digest(project: Path, *options: str) -> str:
-    done = subprocess.run(
-        [sys.executable, "-m", "lockstrip", "digest", str(project), *options],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return done.stdout.strip()
 
 
 def key(project: Path, *options: str) -> str:
