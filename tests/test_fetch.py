@@ -929,7 +929,7 @@ def test_an_unreadable_certificate_bundle_is_bad_input(
 
 def test_uv_native_tls_uses_the_system_store_unless_a_bundle_is_named(tmp_path: Path) -> None:
     truststore = pytest.importorskip("truststore")
-    from lockstrip.formats.uv.fetch import _ssl_context
+    from lockstrip.formats.uv.fetch.transport import _ssl_context
 
     assert isinstance(_ssl_context({"UV_NATIVE_TLS": "1"}), truststore.SSLContext)
     assert not isinstance(_ssl_context({}), truststore.SSLContext)

@@ -1,7 +1,7 @@
 """uv's lock format: uv.lock and the pyproject.toml files beside it.
 
 The stages, each a subpackage: `model` reads and validates, `selection` decides what one
-install takes, `rules` strips every file for it, `render` writes the outputs; `fetch.py`
+install takes, `rules` strips every file for it, `render` writes the outputs; `fetch`
 fills a wheelhouse. `FORMAT` is what the commands call (`formats.interface.LockFormat`).
 """
 
