@@ -228,3 +228,15 @@ def test_fork_markers_order_does_not_matter(tmp_path: Path) -> None:
     read = read_project(project)
     after = (build_export(read).files, build_export(read, "locked").files, compute_digest(read))
     assert after == before
+
+
+def test_member_skeletons_are_what_uv_sync_package_reads() -> None:
+    """`uv sync --frozen --package NAME` finds each member by its name, needs a version (the
+    masked one) and checks requires-python and the group names: the frozen export keeps
+    those of each member's pyproject, and nothing else."""
+    export = build_export(read_project(FIXTURES / "microsoft__autogen__python"), "frozen")
+    member = tomllib.loads(export.files["packages/autogen-core/pyproject.toml"])
+    assert member == {
+        "project": {"name": "autogen-core", "version": "0.0.0", "requires-python": ">=3.10"},
+        "dependency-groups": {"dev": []},
+    }

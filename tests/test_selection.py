@@ -618,8 +618,34 @@ def test_scoped_export_holds_only_the_members_it_installs() -> None:
     assert root["tool"]["uv"]["workspace"] == {
         "members": ["packages/autogen-agentchat", "packages/autogen-core"]
     }
-    local = {t["name"] for t in lock["package"] if "editable" in t["source"]}
-    assert local == {"autogen-agentchat", "autogen-core"}
+    local = {t["name"]: t["version"] for t in lock["package"] if "editable" in t["source"]}
+    # masked, as in the plain export: a member's release does not change the scoped export
+    assert local == {"autogen-agentchat": "0.0.0", "autogen-core": "0.0.0"}
+
+
+CREWAI_EXTRAS = ["a2a", "anthropic", "aws", "azure-ai-inference", "bedrock", "docling"]
+CREWAI_EXTRAS += ["embeddings", "file-processing", "google-genai", "litellm", "mem0"]
+CREWAI_EXTRAS += ["openpyxl", "pandas", "qdrant", "qdrant-edge", "tools", "voyageai", "watson"]
+
+
+@pytest.mark.parametrize(
+    ("scope", "extras"),
+    [
+        (Scope(), None),
+        (Scope(extras=("tools",)), ["tools"]),
+        (Scope(extras=("tools", "pandas")), ["pandas", "tools"]),
+        (Scope(all_extras=True), CREWAI_EXTRAS),
+    ],
+    ids=["none", "one", "two", "all"],
+)
+def test_scoped_export_names_the_extras_uv_looks_up(scope: Scope, extras: list[str] | None) -> None:
+    """`uv sync --frozen --extra X` looks X up in the root's `provides-extras`: a scoped
+    export keeps the extras its flags name, and only those."""
+    export = build_export(project("crewAIInc__crewAI"), "frozen", scope)
+    lock = tomllib.loads(export.files["uv.lock"])
+    (root,) = [t for t in lock["package"] if t["name"] == "crewai"]
+    assert root.get("metadata", {}).get("provides-extras") == extras
+    assert sorted(root.get("optional-dependencies", {})) == (extras or [])
 
 
 @pytest.mark.parametrize(
