@@ -503,10 +503,16 @@ def check(expect: Expect, before: object, after: object, what: str) -> None:
         assert before != after, f"{what} did not change"
 
 
+#: The largest locks (4.2 and 1.6 MB): every row on them in the slow tier; the fast tier
+#: runs every row on the other fixtures.
+HEAVY = frozenset({"embeddings-benchmark__mteb", "crewAIInc__crewAI"})
+
+
 def cells() -> Iterator[Any]:
     for row in MATRIX:
         for case in SINGLE_CASES:
-            yield pytest.param(row, case, id=f"{row.name}-{case_id(case, FIXTURES)}")
+            marks = pytest.mark.slow if case.name in HEAVY else ()
+            yield pytest.param(row, case, id=f"{row.name}-{case_id(case, FIXTURES)}", marks=marks)
 
 
 @pytest.mark.parametrize(("row", "case"), list(cells()))
