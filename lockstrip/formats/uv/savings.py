@@ -140,7 +140,7 @@ def _state(
     files = RevisionFiles(batch, rev, prefix)
     raw = [files.raw("pyproject.toml"), files.raw("uv.lock")]
     uv_key = _hash(part or b"" for part in raw)
-    if previous is not None and previous.read_ids and _same_files(batch, rev, prefix, previous):
+    if previous is not None and previous.read_ids and _same_files(files, previous):
         return previous._replace(uv_key=uv_key)
     if raw[1] is None:
         return _State(uv_key, None, None, None, dict(files.read_ids), "no uv.lock")
@@ -155,11 +155,13 @@ def _state(
     return _State(uv_key, export_key, project, download, dict(files.read_ids), None)
 
 
-def _same_files(batch: Batch, rev: str, prefix: str, previous: _State) -> bool:
-    """Whether every file the previous state read is the same object at `rev`."""
+def _same_files(files: RevisionFiles, previous: _State) -> bool:
+    """Whether every file the previous state read is the same object in `files`; a file
+    `files` has already read (the lock, the root pyproject) is not read again."""
     for rel, oid in previous.read_ids.items():
-        found = batch.blob(f"{rev}:{prefix}{rel}")
-        if (found[0] if found else None) != oid:
+        if rel not in files.read_ids:
+            files.raw(rel)
+        if files.read_ids[rel] != oid:
             return False
     return True
 
@@ -212,10 +214,9 @@ def _compare(commit: Commit, old: _State, new: _State) -> CommitReport:
     reasons: tuple[str, ...] = ()
     if lockstrip_rebuilds and old.project is not None and new.project is not None:
         reasons = _reasons(old.project, new.project)
-    elif lockstrip_rebuilds:
-        reasons = (
-            ("the first build",) if old.uv_key == "" else ("the previous commit could not be read",)
-        )
+    elif lockstrip_rebuilds:  # no project before: the first commit, or an unreadable one
+        first = old.error is None
+        reasons = ("the first build",) if first else ("the previous commit could not be read",)
     return CommitReport(commit, uv_rebuilds, lockstrip_rebuilds, new.download, reasons)
 
 
