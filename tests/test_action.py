@@ -30,7 +30,7 @@ import yaml  # type: ignore[import-untyped]
 from conftest import CORPUS, SMALL
 from helpers import REPO, copy_project, uv_executable
 from test_caching import upgrade_third_party
-from test_ci_templates import doc_files, load, lockstrip_digest
+from test_ci_templates import doc_files, load, lockstrip_digest, read_key_values
 
 from ci import lockstrip_action
 from lockstrip import __version__
@@ -156,16 +156,6 @@ def _fill(text: str, inputs: Mapping[str, str], steps: Mapping[str, Mapping[str,
         raise AssertionError(f"the harness does not know ${{{{ {expression} }}}}")
 
     return _EXPRESSION.sub(value, text)
-
-
-def read_key_values(path: Path) -> dict[str, str]:
-    """NAME=value lines, as GITHUB_OUTPUT and GITHUB_ENV hold them."""
-    found = {}
-    for line in path.read_text().splitlines():
-        if line.strip():
-            name, _, value = line.partition("=")
-            found[name] = value
-    return found
 
 
 def interpreter(version: str) -> str:
