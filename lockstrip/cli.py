@@ -108,7 +108,14 @@ def _parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
                 type=path_arg,
                 default=path_arg("."),
                 metavar="PROJECT_DIR",
-                help="the project folder, holding uv.lock and pyproject.toml (default: .)",
+                help="the project folder, holding its lock and pyproject.toml (default: .)",
+            )
+        if named and (command.project or name == "diff"):
+            sub.add_argument(
+                "--lock",
+                type=path_arg,
+                metavar="FILE",
+                help="the lock to read where a folder holds two (uv.lock, poetry.lock, pdm.lock)",
             )
         if named:
             command.options(sub)

@@ -605,7 +605,7 @@ def test_json_when_nothing_changed() -> None:
     ],
 )
 def test_versions_are_ordered_as_pep_440_not_as_text(before: str, after: str, kind: str) -> None:
-    from lockstrip.formats.uv.render.explain import _package_changes
+    from lockstrip.formats.compare import _package_changes
 
     entry = {"source": "registry+https://pypi.org/simple", "artifacts": {}, "edges": {}}
     changes = list(_package_changes("pkg", {before: entry}, {after: entry}))
@@ -613,7 +613,7 @@ def test_versions_are_ordered_as_pep_440_not_as_text(before: str, after: str, ki
 
 
 def test_several_versions_are_listed_in_pep_440_order() -> None:
-    from lockstrip.formats.uv.render.explain import _package_changes
+    from lockstrip.formats.compare import _package_changes
 
     entry = {"source": "registry+https://pypi.org/simple", "artifacts": {}, "edges": {}}
     old = dict.fromkeys(["1.10", "1.9"], entry)
@@ -665,7 +665,7 @@ def test_marker_changes_in_words() -> None:
 
 
 def test_an_added_edge_beside_a_changed_marker_stays_an_addition() -> None:
-    from lockstrip.formats.uv.render.explain import _edge_changes
+    from lockstrip.formats.compare import _edge_changes
 
     old = frozenset({"anyio", "idna ; sys_platform == 'win32'"})
     new = frozenset({"anyio ; python_full_version >= '3.12'", "idna", "sniffio"})

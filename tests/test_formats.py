@@ -17,6 +17,7 @@ from lockstrip.formats import detect, registered
 from lockstrip.formats.explanation import Explanation
 from lockstrip.formats.interface import Digest, LockFormat
 from lockstrip.formats.request import Scope, Skip
+from lockstrip.formats.poetry import PoetryFormat
 from lockstrip.formats.uv import UvFormat
 from lockstrip.io.export_folder import Export, Mode
 
@@ -80,14 +81,18 @@ FORMAT = ToyFormat()
 
 
 def test_uv_is_registered_and_the_default() -> None:
-    assert [type(f) for f in registered()] == [UvFormat]
+    assert [type(f) for f in registered()] == [UvFormat, PoetryFormat]
     assert detect(SMALL).name == "uv"
     assert detect(Path("/nonexistent")).name == "uv"  # its reader says what is missing
 
 
 @pytest.fixture
 def toy(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
-    monkeypatch.setattr(lockstrip.formats, "_REGISTERED", ("lockstrip.formats.uv", __name__))
+    monkeypatch.setattr(
+        lockstrip.formats,
+        "_REGISTERED",
+        (("lockstrip.formats.uv", "uv.lock"), (__name__, "toy.lock")),
+    )
     (tmp_path / "toy.lock").write_text("42\n")
     return tmp_path
 

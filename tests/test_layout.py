@@ -20,14 +20,32 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     (
         "lockstrip.formats.request",
         "lockstrip.formats.explanation",
+        "lockstrip.formats.compare",
         "lockstrip.formats.savings",
         "lockstrip.formats.interface",
     ),
-    ("lockstrip.formats.uv.model",),
-    ("lockstrip.formats.uv.selection",),
-    ("lockstrip.formats.uv.rules",),
-    ("lockstrip.formats.uv.render", "lockstrip.formats.uv.fetch"),
-    ("lockstrip.formats.uv",),  # the format's adapter: `FORMAT`
+    (
+        "lockstrip.formats.uv.model",
+        "lockstrip.formats.poetry.model",
+        "lockstrip.formats.poetry.constraints",
+        "lockstrip.formats.poetry.root",
+        "lockstrip.formats.pdm.model",
+    ),
+    (
+        "lockstrip.formats.uv.selection",
+        "lockstrip.formats.poetry.selection",
+        "lockstrip.formats.pdm.selection",
+    ),
+    ("lockstrip.formats.uv.rules", "lockstrip.formats.poetry.rules", "lockstrip.formats.pdm.rules"),
+    (
+        "lockstrip.formats.uv.render",
+        "lockstrip.formats.uv.fetch",
+        "lockstrip.formats.poetry.render",
+        "lockstrip.formats.poetry.fetch",
+        "lockstrip.formats.pdm.render",
+    ),
+    # the formats' adapters: `FORMAT`
+    ("lockstrip.formats.uv", "lockstrip.formats.poetry", "lockstrip.formats.pdm"),
     ("lockstrip.formats",),  # the registry: `detect`
     ("lockstrip.commands",),
     ("lockstrip.cli", "lockstrip._main", "lockstrip.__main__"),

@@ -21,13 +21,13 @@ from hypothesis import strategies as st
 
 from lockstrip.formats.uv.model.project import read_project
 from lockstrip.formats.uv.render.export import build_export
-from lockstrip.formats.uv.render.pyproject import (
+from lockstrip.io.tomlread import parse_toml
+from lockstrip.io.tomlwrite import (
     _PROJECT_ORDER,
     _TABLE_ORDER,
     _sorted,
     render_pyproject,
 )
-from lockstrip.io.tomlread import parse_toml
 
 FIXTURES = sorted(p for p in CORPUS.iterdir() if (p / "uv.lock").is_file())
 

@@ -49,7 +49,7 @@ def _check(args: argparse.Namespace) -> int:
     from lockstrip.formats.explanation import render_json, render_text
     from lockstrip.io.export_folder import export_options, is_export, same_content
 
-    lock = detect(args.project)
+    lock = detect(args.project, args.lock)
     project = lock.read(args.project)
     out: Path = args.out
     recorded = export_options(out) or ["--mode", "frozen"]
@@ -92,7 +92,7 @@ def _report(args: argparse.Namespace, message: str, data: dict[str, Any], projec
     if args.json:
         from lockstrip.formats import detect
 
-        new = detect(project.root).digest(project).value
+        new = detect(project.root, args.lock).digest(project).value
         fields: dict[str, Any] = {
             "schema": 1,
             "third_party_changed": None if stale else False,

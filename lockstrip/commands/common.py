@@ -4,6 +4,7 @@ options (uv's names and meaning) with their checks."""
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import re
 import sys
@@ -77,6 +78,21 @@ def selection_options(parser: argparse.ArgumentParser) -> None:
         ("--package", "the third-party closure of one workspace member"),
     ):
         scope.add_argument(flag, action="append", default=[], metavar="NAME", help=help)
+    # Poetry's names for the same choices (`--with dev,docs`, `-E "a b"`), as Poetry reads them.
+    for flags, dest, separators, help in (
+        (("--with",), "group", ",", "Poetry's name for --group (comma-separated)"),
+        (("--without",), "no_group", ",", "Poetry's name for --no-group (comma-separated)"),
+        (("--only",), "only_group", ",", "Poetry's name for --only-group; 'main': no group"),
+        (("-E", "--extras"), "extra", ", ", "Poetry's name for --extra (space-separated)"),
+    ):
+        scope.add_argument(
+            *flags,
+            dest=dest,
+            action="extend",
+            type=functools.partial(_split, separators=separators),
+            metavar="NAMES",
+            help=help,
+        )
     for flag, help in (
         ("--no-dev", "leave out the dev group"),
         ("--only-dev", "only the dev group"),
@@ -126,6 +142,13 @@ _CONFLICTS = (
     ("no_dev", "only_dev"),
     ("only_dev", "all_groups"),
 )
+
+
+def _split(value: str, separators: str) -> list[str]:
+    """A Poetry list option's names: `dev,docs` or `"a b"` (empty items dropped)."""
+    for separator in separators[1:]:
+        value = value.replace(separator, separators[0])
+    return [item.strip() for item in value.split(separators[0]) if item.strip()]
 
 
 def _flag(dest: str) -> str:

@@ -12,8 +12,10 @@ from lockstrip.errors import InputError
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from pathlib import Path
+    from typing import Any
 
     from lockstrip.formats.interface import LockedProject as Project
+    from lockstrip.formats.interface import LockFormat
 
 
 __all__ = ["COMMAND"]
@@ -50,42 +52,37 @@ def _diff(args: argparse.Namespace) -> int:
 
         folder = args.paths[0] if args.paths else Path(".")
         old_rev, new_rev = revision_range(args.git)
-        lock = detect(folder)
+        lock = detect(folder, args.lock)
         old = lock.read_revision(folder, old_rev)
-        new = lock.read_revision(folder, new_rev) if new_rev else _read_side(folder)
+        new = lock.read_revision(folder, new_rev) if new_rev else _read_side(lock, folder)
         labels = (old_rev, new_rev or f"{folder} (working tree)")
     else:
         if len(args.paths) != 2:
             given = f"{len(args.paths)} given"
             raise InputError("diff", f"give two folders, OLD and NEW, or --git REV ({given})")
-        old, new = (_read_side(path) for path in args.paths)
+        lock = detect(args.paths[0], args.lock)
+        old, new = (_read_side(lock, path) for path in args.paths)
         labels = (str(args.paths[0]), str(args.paths[1]))
-        old, new = _comparable(old, new), _comparable(new, old)
-        lock = detect(args.paths[0])
+        old, new = _comparable(lock, old, new), _comparable(lock, new, old)
     explanation = lock.explain(old, new)
     if args.json:
         print(render_json(explanation, {"old": labels[0], "new": labels[1]}), end="")
     else:
-        export_changed = not explanation.digest_changed and _export_changed(old, new)
+        export_changed = not explanation.digest_changed and _export_changed(lock, old, new)
         text = render_text(explanation, colour=colour(sys.stdout), export_changed=export_changed)
         print(text, end="")
     return EXIT_DIFFERS if explanation.third_party_changed else EXIT_OK
 
 
-def _export_changed(old: Project, new: Project) -> bool:
+def _export_changed(lock: LockFormat[Any], old: Project, new: Project) -> bool:
     """Whether the two sides' exports differ, in the mode of the side that is an export."""
-    from lockstrip.formats import detect
     from lockstrip.io.export_folder import export_mode
 
     mode = export_mode(old.root) or export_mode(new.root) or "frozen"
-    lock = detect(old.root)
     return lock.export(old, mode).files != lock.export(new, mode).files
 
 
-def _read_side(path: Path) -> Project:
-    from lockstrip.formats import detect
-
-    lock = detect(path)
+def _read_side(lock: LockFormat[Any], path: Path) -> Project:
     if path.is_dir() and not lock.holds(path):
         raise InputError(
             path, f"is neither a {lock.name} project nor a lockstrip export (no {lock.lock_file})"
@@ -94,15 +91,13 @@ def _read_side(path: Path) -> Project:
     return project
 
 
-def _comparable(side: Project, other: Project) -> Project:
+def _comparable(lock: LockFormat[Any], side: Project, other: Project) -> Project:
     """A project compared with an export is compared as its export, in the export's mode."""
-    from lockstrip.formats import detect
     from lockstrip.io.export_folder import export_mode
 
     mode = export_mode(other.root)
     if mode is None or export_mode(side.root) is not None:
         return side
-    lock = detect(side.root)
     exported: Project = lock.read_texts(lock.export(side, mode).files, side.root)
     return exported
 

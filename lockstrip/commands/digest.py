@@ -45,7 +45,7 @@ def _digest(args: argparse.Namespace) -> int:
     output = os.environ.get("GITHUB_OUTPUT")
     if fmt == "github" and not output:  # before anything is written
         raise InputError("GITHUB_OUTPUT", "is not set: --format github runs in GitHub Actions")
-    lock = detect(args.project)
+    lock = detect(args.project, args.lock)
     project = lock.read(args.project)
     scope, target = selection_of(args, project)
     result = lock.digest(project, scope, target)

@@ -37,7 +37,7 @@ Services: lockstrip dockerfile --package api --package worker > Dockerfile
 def _dockerfile(args: argparse.Namespace) -> int:
     from lockstrip.formats import detect
 
-    text = detect(args.project).dockerfile(
+    text = detect(args.project, args.lock).dockerfile(
         args.project,
         lockstrip_spec=args.lockstrip_spec,
         secrets=args.secret,

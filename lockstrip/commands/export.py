@@ -46,7 +46,7 @@ def _export(args: argparse.Namespace) -> int:
     from lockstrip.formats import detect
     from lockstrip.io.export_folder import write_export
 
-    lock = detect(args.project)
+    lock = detect(args.project, args.lock)
     project = lock.read(args.project)
     scope, target = selection_of(args, project)
     result = lock.export(

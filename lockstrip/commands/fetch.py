@@ -48,7 +48,7 @@ def _fetch(args: argparse.Namespace) -> int:
 
     if args.jobs < 1 or args.retries < 0:
         raise InputError("--jobs" if args.jobs < 1 else "--retries", "is out of range")
-    lock = detect(args.project)
+    lock = detect(args.project, args.lock)
     project = lock.read(args.project)
     scope, target = selection_of(args, project)
     recorded = export_options(args.project)

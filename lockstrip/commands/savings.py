@@ -42,7 +42,7 @@ def _savings(args: argparse.Namespace) -> int:
 
     if args.max_count is not None and args.max_count < 1:
         raise InputError("--max-count", "is out of range")
-    report = detect(args.project).savings(
+    report = detect(args.project, args.lock).savings(
         args.project,
         since=args.since,
         max_count=args.max_count,

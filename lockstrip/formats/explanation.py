@@ -41,7 +41,14 @@ KINDS = (
 )
 
 
-SYMBOL = {"added": "+", "removed": "-", "upgraded": "↑", "downgraded": "↓", "local-added": "+"}
+SYMBOL = {
+    "added": "+",
+    "removed": "-",
+    "upgraded": "↑",
+    "downgraded": "↓",
+    "local-added": "+",
+    "local-removed": "-",
+}
 
 
 class Change(NamedTuple):

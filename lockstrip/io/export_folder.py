@@ -73,7 +73,9 @@ def export_mode(folder: Path) -> Mode | None:
 
 
 #: The only file names an export holds (requirements.txt with `--requirements`).
-_EXPORT_FILES = frozenset({"pyproject.toml", "uv.lock", "requirements.txt"})
+_EXPORT_FILES = frozenset(
+    {"pyproject.toml", "uv.lock", "poetry.lock", "pdm.lock", "requirements.txt"}
+)
 
 
 class Export(NamedTuple):

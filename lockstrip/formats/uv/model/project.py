@@ -10,12 +10,13 @@ import posixpath
 import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, NamedTuple, Protocol
+from typing import Any, NamedTuple
 
 from lockstrip.formats.uv.model.locals import Locals, find_locals
 from lockstrip.formats.uv.model.lockfile import Lock, UvLockError, toml_type
 from lockstrip.formats.uv.model.read_lock import check_url, parse_lock
-from lockstrip.io.tomlread import parse_toml, read_text
+from lockstrip.io.project_files import FolderFiles, MemoryFiles, ProjectFiles
+from lockstrip.io.tomlread import parse_toml
 
 __all__ = [
     "FolderFiles",
@@ -26,46 +27,6 @@ __all__ = [
     "read_files",
     "read_project",
 ]
-
-
-class ProjectFiles(Protocol):
-    """Read access to a project's files by POSIX path relative to its root."""
-
-    def read(self, rel: str) -> str | None:
-        """The file's text, or None when it does not exist; UvLockError when unreadable."""
-
-    def where(self, rel: str) -> Path:
-        """How errors name the file: a path, or `REV:path` for a git revision."""
-
-
-class FolderFiles:
-    """A project folder on disk."""
-
-    def __init__(self, root: Path) -> None:
-        self.root = root
-
-    def read(self, rel: str) -> str | None:
-        path = self.root / rel
-        if path.exists() or path.is_symlink():
-            return read_text(path)
-        return None
-
-    def where(self, rel: str) -> Path:
-        return self.root / rel
-
-
-class MemoryFiles:
-    """Files held in memory, such as an export not yet written."""
-
-    def __init__(self, files: Mapping[str, str], root: Path) -> None:
-        self.files = files
-        self.root = root
-
-    def read(self, rel: str) -> str | None:
-        return self.files.get(rel)
-
-    def where(self, rel: str) -> Path:
-        return self.root / rel
 
 
 class Member(NamedTuple):

@@ -7,10 +7,10 @@ from typing import TYPE_CHECKING, Any
 
 from lockstrip.formats.uv.model.project import Project
 from lockstrip.formats.uv.render.lock import render_lock
-from lockstrip.formats.uv.render.pyproject import render_pyproject
 from lockstrip.formats.uv.rules.apply import strip_export
 from lockstrip.formats.uv.selection.plan import plan_install
 from lockstrip.io.export_folder import Mode
+from lockstrip.io.tomlwrite import render_pyproject
 
 if TYPE_CHECKING:
     from lockstrip.environment.target import Target

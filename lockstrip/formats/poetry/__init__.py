@@ -1,0 +1,115 @@
+"""Poetry's lock format: poetry.lock and the pyproject.toml files beside it.
+
+`model` and `root` read and validate, `selection` decides what one install takes, `rules`
+say what an export keeps, `render` writes the export, the digest and explanations.
+`FORMAT` is what the commands call (`formats.interface.LockFormat`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from lockstrip.formats.interface import Digest, FormatError, LockFormat
+
+if TYPE_CHECKING:
+    from lockstrip.environment.target import Target
+    from lockstrip.formats.explanation import Explanation
+    from lockstrip.formats.poetry.model import PoetryProject
+    from lockstrip.formats.request import Scope, Skip
+    from lockstrip.io.export_folder import Export, Mode
+
+__all__ = ["FORMAT", "PoetryFormat"]
+
+
+class PoetryFormat(LockFormat["PoetryProject"]):
+    """poetry.lock, read with `formats/poetry/model`."""
+
+    name = "poetry"
+    lock_file = "poetry.lock"
+
+    def read(self, folder: Path) -> PoetryProject:
+        from lockstrip.formats.poetry.model import read_project
+
+        return read_project(folder)
+
+    def read_texts(self, texts: Mapping[str, str], root: Path) -> PoetryProject:
+        from lockstrip.formats.poetry.model import read_files
+        from lockstrip.io.project_files import MemoryFiles
+
+        return read_files(MemoryFiles(texts, root), root)
+
+    def read_revision(self, folder: Path, rev: str) -> PoetryProject:
+        from lockstrip.formats.poetry.model import read_files
+        from lockstrip.io.git import revision_files
+
+        return read_files(revision_files(folder, rev), folder)
+
+    def export(
+        self,
+        project: PoetryProject,
+        mode: Mode = "frozen",
+        scope: Scope | None = None,
+        target: Target | None = None,
+        *,
+        requirements: bool = False,
+        skip: Skip | None = None,
+    ) -> Export:
+        from lockstrip.formats.poetry.render import build_export
+
+        where = project.lock_path
+        if scope is not None or target is not None:
+            raise FormatError(
+                where,
+                "a Poetry export holds the whole lock (Poetry checks it against every group); "
+                "give the scope to `poetry install` (--only main) and to `lockstrip digest`",
+            )
+        if requirements:
+            raise FormatError(where, "--requirements is for uv projects; use `poetry export`")
+        if skip is not None:
+            raise FormatError(
+                where,
+                "--no-install-* are uv's; Poetry's are `poetry install --no-root --no-directory`",
+            )
+        return build_export(project, mode)
+
+    def digest(
+        self, project: PoetryProject, scope: Scope | None = None, target: Target | None = None
+    ) -> Digest:
+        from lockstrip.formats.poetry.render import compute_digest
+
+        return compute_digest(project, scope, target)
+
+    def explain(self, old: PoetryProject, new: PoetryProject) -> Explanation:
+        from lockstrip.formats.poetry.render import explain
+
+        return explain(old, new)
+
+    def dockerfile(
+        self,
+        folder: Path,
+        *,
+        lockstrip_spec: str | None = None,
+        secrets: Sequence[str] = (),
+        packages: Sequence[str] = (),
+    ) -> str:
+        raise FormatError(
+            folder / self.lock_file, "`lockstrip dockerfile` does not write Poetry Dockerfiles yet"
+        )
+
+    def fetch(
+        self,
+        project: PoetryProject,
+        scope: Scope | None,
+        target: Target,
+        dest: Path,
+        *,
+        jobs: int,
+        retries: int,
+        quiet: bool,
+    ) -> bool:
+        raise FormatError(project.lock_path, "`lockstrip fetch` does not read poetry.lock yet")
+
+
+FORMAT = PoetryFormat()

@@ -1,0 +1,202 @@
+"""A Poetry project's outputs: the export folder, the digest and the explanation model."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from lockstrip.formats.explanation import Explanation
+from lockstrip.formats.interface import Digest
+from lockstrip.formats.poetry.model import LOCK, PYPROJECT, Package, PoetryLockError, PoetryProject
+from lockstrip.formats.poetry.root import read_root
+from lockstrip.formats.poetry.rules import (
+    local_versions,
+    mask_lock,
+    masked_version,
+    strip_pyproject,
+)
+from lockstrip.formats.poetry.selection import select
+from lockstrip.io.export_folder import Export, header
+from lockstrip.io.tomlwrite import render_pyproject
+
+if TYPE_CHECKING:
+    from lockstrip.environment.target import Target
+    from lockstrip.formats.request import Scope
+    from lockstrip.io.export_folder import Mode
+
+__all__ = ["build_export", "compute_digest", "explain_model"]
+
+
+def build_export(project: PoetryProject, mode: Mode = "frozen") -> Export:
+    """The export: the stripped pyproject files and poetry.lock with the local versions
+    masked. It holds the whole lock; a scope is `poetry install`'s to take."""
+    files = {
+        PYPROJECT: header(mode)
+        + render_pyproject(
+            strip_pyproject(project.pyproject, masked_version(project, project.name))
+        ),
+        LOCK: mask_lock(project.lock_text, local_versions(project)),
+    }
+    warnings = []
+    for name, member in sorted(project.members.items()):
+        rel = f"{member.path}/{PYPROJECT}" if member.path != "." else None
+        if rel is None:
+            continue
+        if member.pyproject is None:
+            warnings.append(f"{rel} (local package {name}) is not in the project; not exported")
+            continue
+        files[rel] = render_pyproject(
+            strip_pyproject(member.pyproject, masked_version(project, name))
+        )
+    sources = tuple(project.root / m.path for m in project.members.values() if m.path != ".")
+    return Export(files, tuple(warnings), sources)
+
+
+def _best(package: Package, target: Target) -> list[tuple[str, str]]:
+    from lockstrip.environment.target import best_artifact
+
+    wheels = [{"filename": f, "hash": h} for f, h in package.files if f.endswith(".whl")]
+    sdists = [{"filename": f, "hash": h} for f, h in package.files if not f.endswith(".whl")]
+    table: dict[str, Any] = {"wheels": wheels}
+    if sdists:
+        table["sdist"] = sdists[0]
+    best = best_artifact(table, target)
+    return [(best["filename"], best["hash"])] if best else []
+
+
+def _package_view(package: Package, target: Target | None) -> dict[str, Any]:
+    view: dict[str, Any] = {
+        "name": package.name,
+        "dependencies": sorted(dep.text() for dep in package.dependencies),
+        "extras": {k: sorted(v) for k, v in sorted(package.extras.items())},
+    }
+    if package.local:
+        view["local"] = package.source.get("type", "")
+        return view
+    view["version"] = package.version
+    view["source"] = dict(sorted(package.source.items()))
+    view["files"] = _best(package, target) if target is not None else sorted(package.files)
+    return view
+
+
+def digest_view(
+    project: PoetryProject, scope: Scope | None = None, target: Target | None = None
+) -> dict[str, Any]:
+    """What the digest hashes: the third-party packages one install takes (their versions,
+    sources, files and edges), the local packages' edges, and the root's declarations of
+    the groups and extras it installs. Never a local version, a description or the lock's
+    first line."""
+    root = read_root(project.pyproject, project.pyproject_path)
+    selection = select(project, scope, target)
+    groups = {g: sorted(d.text() for d in root.groups.get(g, ())) for g in selection.groups}
+    return {
+        "format": "poetry",
+        "scope": scope.describe() if scope is not None else None,
+        "target": "one target" if target is not None else None,
+        "python-versions": project.python_versions if target is None else None,
+        "groups": groups,
+        "optional-groups": sorted(set(selection.groups) & root.optional_groups),
+        "extras": {e: sorted(root.extras[e]) for e in selection.extras},
+        "sources": _sources(project),
+        "packages": [_package_view(p, target) for p in selection.packages],
+    }
+
+
+def _sources(project: PoetryProject) -> list[Any]:
+    sources = project.pyproject.get("tool", {}).get("poetry", {}).get("source", [])
+    if not isinstance(sources, list):
+        raise PoetryLockError(
+            project.pyproject_path, "expected an array", field="tool.poetry.source"
+        )
+    return sources
+
+
+def compute_digest(
+    project: PoetryProject, scope: Scope | None = None, target: Target | None = None
+) -> Digest:
+    view = digest_view(project, scope, target)
+    data = json.dumps(view, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    value = "sha256:" + hashlib.sha256(data.encode("utf-8")).hexdigest()
+    packages = view["packages"]
+    local = sum("local" in p for p in packages)
+    major, _, minor = project.lock_version.partition(".")
+    return Digest(
+        value,
+        len(packages) - local,
+        local,
+        sum(len(p.get("files", ())) for p in packages),
+        int(major),
+        int(minor),
+    )
+
+
+def explain_model(project: PoetryProject) -> dict[str, Any]:
+    """The digest view keyed for people, in the shape `formats.compare` reads."""
+    view = digest_view(project)
+    packages: dict[str, dict[str, Any]] = {}
+    local: dict[str, Any] = {}
+    for package in view["packages"]:
+        edges = {"dependencies": frozenset(package["dependencies"])}
+        for extra, deps in package["extras"].items():
+            edges[f"extra {extra}"] = frozenset(deps)
+        if "local" in package:
+            local[package["name"]] = edges
+            continue
+        source = package["source"]
+        where = f"{source.get('type', '')} {source.get('url', '')}".strip() or "PyPI"
+        if source.get("reference") and source.get("type") == "legacy":
+            where = f"index {source['reference']} ({source.get('url', '')})"
+        elif source.get("reference"):
+            where += f" @ {source.get('resolved_reference') or source['reference']}"
+        entry = {
+            "source": where,
+            "artifacts": {f: f"{h} {f}" for f, h in package["files"]},
+            "edges": edges,
+        }
+        packages.setdefault(package["name"], {})[package["version"]] = entry
+    settings: dict[str, Any] = {
+        "lock": {"python-versions": view["python-versions"], "sources": view["sources"]},
+        "pyproject": {f"group {g}": deps for g, deps in view["groups"].items()},
+    }
+    settings["pyproject"].update({f"extra {e}": names for e, names in view["extras"].items()})
+    settings["pyproject"]["optional groups"] = view["optional-groups"]
+    return {"packages": packages, "local": local, "settings": settings}
+
+
+def volatile_notes(old: PoetryProject, new: PoetryProject) -> list[str]:
+    """What changed among the fields an export masks or drops, for people."""
+    notes = []
+    a, b = _version(old.pyproject), _version(new.pyproject)
+    if a != b:
+        notes.append(f"root version {a} → {b}")
+    old_locals = {p.name: p.version for p in old.packages if p.local}
+    for package in new.packages:
+        before = old_locals.get(package.name)
+        if package.local and before is not None and before != package.version:
+            notes.append(f"{package.name} version {before} → {package.version}")
+    if old.generated_by != new.generated_by:
+        notes.append(f"lock written by Poetry {old.generated_by} → {new.generated_by}")
+    if old.content_hash != new.content_hash and not notes:
+        notes.append("content-hash")
+    return notes
+
+
+def _version(doc: Mapping[str, Any]) -> str | None:
+    version = doc.get("project", {}).get("version") or doc.get("tool", {}).get("poetry", {}).get(
+        "version"
+    )
+    return version if isinstance(version, str) else None
+
+
+def explain(old: PoetryProject, new: PoetryProject) -> Explanation:
+    """What changed from `old` to `new`, third-party changes first."""
+    from lockstrip.formats.compare import compare
+
+    old_digest, new_digest = compute_digest(old).value, compute_digest(new).value
+    changes = compare(explain_model(old), explain_model(new)) if old_digest != new_digest else []
+    third_party = any(change.kind not in ("groups", "extras", "settings") for change in changes)
+    return Explanation(
+        old_digest, new_digest, third_party, tuple(changes), tuple(volatile_notes(old, new))
+    )
