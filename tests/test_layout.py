@@ -21,6 +21,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "lockstrip.formats.request",
         "lockstrip.formats.explanation",
         "lockstrip.formats.compare",
+        "lockstrip.formats.replay",
         "lockstrip.formats.savings",
         "lockstrip.formats.interface",
     ),

@@ -85,7 +85,10 @@ def test_manifest_hooks() -> None:
         ("examples/servers/simple-tool/pyproject.toml", True),
         ("backend/uv.lock", True),
         ("deps/uv.lock", True),  # a hand edit of the export runs the hooks too
+        ("poetry.lock", True),  # a Poetry project: the hooks read whichever lock it has
+        ("services/api/pdm.lock", True),
         ("uv.lock.orig", False),
+        ("poetry.lock.bak", False),
         ("pyproject.toml~", False),
         ("not-pyproject.toml", False),
         ("docs/uv.lock.md", False),
@@ -489,3 +492,33 @@ def test_workspace_member_edit_in_a_subfolder_runs_the_hooks(tmp_path: Path, hoo
     run = repo.pre_commit()
     assert run.returncode == 0, run.output
     assert run.status(EXPORT) == run.status(CHECK) == "Passed"
+
+
+#: A real Poetry release commit and its parent (rich 14.3.2 -> 14.3.3): only the version in
+#: pyproject.toml differs; poetry.lock records no root version.
+POETRY_BUMP = Path(__file__).resolve().parent.parent / "fixtures/poetry/Textualize__rich__version-bump"
+
+
+def test_a_poetry_project_needs_no_configuration(tmp_path: Path, hooks: Hooks) -> None:
+    """The same hooks on a Poetry project: a release passes and keeps the export; a
+    dependency added to poetry.lock fails check with the package named, and export writes it."""
+    repo = _repo(tmp_path, hooks, POETRY_BUMP / "before")
+    before = repo.snapshot("deps")
+    assert sorted(before) == ["poetry.lock", "pyproject.toml"]
+    shutil.copyfile(POETRY_BUMP / "after" / "pyproject.toml", repo.root / "pyproject.toml")
+    repo.git("add", "-A")
+    assert repo.changed() == ["pyproject.toml"]
+    run = repo.pre_commit()
+    assert run.returncode == 0, run.output
+    assert run.status(EXPORT) == run.status(CHECK) == "Passed"
+    assert repo.snapshot("deps") == before
+    repo.commit("release")
+
+    _edit(repo.root / "poetry.lock", 'name = "pygments"\nversion = "', 'name = "pygments"\nversion = "9')
+    repo.git("add", "poetry.lock")
+    run = repo.pre_commit(CHECK)
+    assert run.returncode == 1, run.output
+    assert "pygments" in run.output
+    run = repo.pre_commit(EXPORT)
+    assert run.returncode == 1 and "wrote deps" in run.output, run.output
+    assert repo.snapshot("deps")["poetry.lock"] == (repo.root / "poetry.lock").read_bytes()

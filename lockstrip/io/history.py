@@ -109,14 +109,16 @@ def repository(directory: Path) -> tuple[Path, str, bool]:
     return top, ("" if relative == "." else f"{relative}/"), shallow
 
 
-def commits(top: Path, prefix: str, since: str | None, max_count: int | None) -> list[Commit]:
+def commits(
+    top: Path, prefix: str, since: str | None, max_count: int | None, lock_file: str = "uv.lock"
+) -> list[Commit]:
     """The commits that touched the project's lock or any pyproject.toml in it, oldest
     first: after `since` (exclusive), the newest `max_count` of them."""
     revisions = f"{since}..HEAD" if since else "HEAD"
     args = ["log", "--reverse", "--format=%H%x1f%cI%x1f%s"]
     if max_count is not None:
         args.append(f"--max-count={max_count}")
-    paths = [f"{prefix}uv.lock", f":(glob){prefix}**/pyproject.toml"]
+    paths = [f"{prefix}{lock_file}", f":(glob){prefix}**/pyproject.toml"]
     found = []
     for line in _git(top, *args, revisions, "--", *paths).splitlines():
         sha, date, subject = line.split("\x1f", 2)
