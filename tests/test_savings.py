@@ -199,3 +199,67 @@ def test_a_shallow_clone_is_said(repos: dict[str, Path], tmp_path: Path) -> None
     report = savings(clone, jobs=1)
     assert any("shallow clone" in note for note in report.notes)
     assert len(report.commits) == 2
+
+
+POETRY_BUMP = REPO / "fixtures/poetry/Textualize__rich__version-bump"
+
+
+def _git(repo: Path, *args: str) -> None:
+    subprocess.run(
+        ["git", "-c", "user.name=t", "-c", "user.email=t@t", *args],
+        cwd=repo,
+        check=True,
+        capture_output=True,
+    )
+
+
+def test_a_poetry_history(tmp_path: Path) -> None:
+    """rich's real release commit and a dependency edit, replayed: the release rebuilds
+    Poetry's usual layer (COPY pyproject.toml poetry.lock) and not lockstrip's; the
+    dependency edit rebuilds both, named in the reason; a README edit rebuilds neither."""
+    repo = tmp_path / "rich"
+    repo.mkdir()
+    _git(repo, "init", "-q")
+    steps = [
+        ("first", lambda: [_copy(POETRY_BUMP / "before", repo)]),
+        ("release", lambda: [_copy(POETRY_BUMP / "after", repo)]),
+        ("readme", lambda: [(repo / "README.md").write_text("rich\n")]),
+        (
+            "pygments",
+            lambda: [
+                _replace(
+                    repo / "poetry.lock",
+                    'name = "pygments"\nversion = "',
+                    'name = "pygments"\nversion = "9',
+                )
+            ],
+        ),
+    ]
+    for subject, edit in steps:
+        edit()
+        _git(repo, "add", "-A")
+        _git(repo, "commit", "-q", "-m", subject)
+    result = lockstrip("savings", repo, "--json")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    seen = [
+        (c["subject"], c["uv_pattern_rebuilds"], c["lockstrip_rebuilds"]) for c in report["commits"]
+    ]
+    assert seen == [("first", True, True), ("release", True, False), ("pygments", True, True)]
+    assert any("pygments" in reason for reason in report["commits"][2]["reasons"])
+    download = report["commits"][0]["download"]
+    # markdown-it-py, mdurl, pygments and typing-extensions: what Poetry 2.5.1 plans for
+    # `--only main` (the lock records typing-extensions in main, with no marker)
+    assert download["files"] == 4
+    assert report["scope"] == ["--only-group", "main"]
+
+
+def _copy(source: Path, repo: Path) -> None:
+    for name in ("pyproject.toml", "poetry.lock"):
+        (repo / name).write_bytes((source / name).read_bytes())
+
+
+def _replace(path: Path, old: str, new: str) -> None:
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new, 1))

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from lockstrip.formats.explanation import Explanation
     from lockstrip.formats.poetry.model import PoetryProject
     from lockstrip.formats.request import Scope, Skip
+    from lockstrip.formats.savings import Report
     from lockstrip.io.export_folder import Export, Mode
 
 __all__ = ["FORMAT", "PoetryFormat"]
@@ -110,6 +111,29 @@ class PoetryFormat(LockFormat["PoetryProject"]):
         quiet: bool,
     ) -> bool:
         raise FormatError(project.lock_path, "`lockstrip fetch` does not read poetry.lock yet")
+
+    def savings(
+        self,
+        folder: Path,
+        *,
+        since: str | None,
+        max_count: int | None,
+        scope: Scope | None,
+        python_version: str | None,
+        python_platform: str | None,
+        jobs: int | None = None,
+    ) -> Report:
+        from lockstrip.formats.poetry.savings import savings
+
+        return savings(
+            folder,
+            since=since,
+            max_count=max_count,
+            scope=scope,
+            python_version=python_version,
+            python_platform=python_platform,
+            jobs=jobs,
+        )
 
 
 FORMAT = PoetryFormat()

@@ -54,7 +54,9 @@ def build_export(project: PoetryProject, mode: Mode = "frozen") -> Export:
     return Export(files, tuple(warnings), sources)
 
 
-def _best(package: Package, target: Target) -> list[tuple[str, str]]:
+def best_file(package: Package, target: Target) -> list[tuple[str, str]]:
+    """The file an install on `target` downloads for `package`, as a one-item list; empty
+    when it has no file (a git or directory source)."""
     from lockstrip.environment.target import best_artifact
 
     wheels = [{"filename": f, "hash": h} for f, h in package.files if f.endswith(".whl")]
@@ -77,7 +79,7 @@ def _package_view(package: Package, target: Target | None) -> dict[str, Any]:
         return view
     view["version"] = package.version
     view["source"] = dict(sorted(package.source.items()))
-    view["files"] = _best(package, target) if target is not None else sorted(package.files)
+    view["files"] = best_file(package, target) if target is not None else sorted(package.files)
     return view
 
 
