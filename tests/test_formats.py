@@ -16,8 +16,8 @@ from lockstrip.environment.target import Target
 from lockstrip.formats import detect, registered
 from lockstrip.formats.explanation import Explanation
 from lockstrip.formats.interface import Digest, LockFormat
-from lockstrip.formats.request import Scope, Skip
 from lockstrip.formats.poetry import PoetryFormat
+from lockstrip.formats.request import Scope, Skip
 from lockstrip.formats.uv import UvFormat
 from lockstrip.io.export_folder import Export, Mode
 

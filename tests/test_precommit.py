@@ -496,7 +496,9 @@ def test_workspace_member_edit_in_a_subfolder_runs_the_hooks(tmp_path: Path, hoo
 
 #: A real Poetry release commit and its parent (rich 14.3.2 -> 14.3.3): only the version in
 #: pyproject.toml differs; poetry.lock records no root version.
-POETRY_BUMP = Path(__file__).resolve().parent.parent / "fixtures/poetry/Textualize__rich__version-bump"
+POETRY_BUMP = (
+    Path(__file__).resolve().parent.parent / "fixtures/poetry/Textualize__rich__version-bump"
+)
 
 
 def test_a_poetry_project_needs_no_configuration(tmp_path: Path, hooks: Hooks) -> None:
@@ -514,7 +516,11 @@ def test_a_poetry_project_needs_no_configuration(tmp_path: Path, hooks: Hooks) -
     assert repo.snapshot("deps") == before
     repo.commit("release")
 
-    _edit(repo.root / "poetry.lock", 'name = "pygments"\nversion = "', 'name = "pygments"\nversion = "9')
+    _edit(
+        repo.root / "poetry.lock",
+        'name = "pygments"\nversion = "',
+        'name = "pygments"\nversion = "9',
+    )
     repo.git("add", "poetry.lock")
     run = repo.pre_commit(CHECK)
     assert run.returncode == 1, run.output
