@@ -18,6 +18,7 @@ import json
 import subprocess
 import sys
 import xml.etree.ElementTree as ElementTree
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -220,19 +221,16 @@ def test_a_poetry_history(tmp_path: Path) -> None:
     repo = tmp_path / "rich"
     repo.mkdir()
     _git(repo, "init", "-q")
-    steps = [
-        ("first", lambda: [_copy(POETRY_BUMP / "before", repo)]),
-        ("release", lambda: [_copy(POETRY_BUMP / "after", repo)]),
-        ("readme", lambda: [(repo / "README.md").write_text("rich\n")]),
+    lock = repo / "poetry.lock"
+    steps: list[tuple[str, Callable[[], object]]] = [
+        ("first", lambda: _copy(POETRY_BUMP / "before", repo)),
+        ("release", lambda: _copy(POETRY_BUMP / "after", repo)),
+        ("readme", lambda: (repo / "README.md").write_text("rich\n")),
         (
             "pygments",
-            lambda: [
-                _replace(
-                    repo / "poetry.lock",
-                    'name = "pygments"\nversion = "',
-                    'name = "pygments"\nversion = "9',
-                )
-            ],
+            lambda: _replace(
+                lock, 'name = "pygments"\nversion = "', 'name = "pygments"\nversion = "9'
+            ),
         ),
     ]
     for subject, edit in steps:

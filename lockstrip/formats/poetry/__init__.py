@@ -60,11 +60,11 @@ class PoetryFormat(LockFormat["PoetryProject"]):
         from lockstrip.formats.poetry.render import build_export
 
         where = project.lock_path
-        if scope is not None or target is not None:
+        if target is not None:
             raise FormatError(
                 where,
-                "a Poetry export holds the whole lock (Poetry checks it against every group); "
-                "give the scope to `poetry install` (--only main) and to `lockstrip digest`",
+                "a Poetry export serves every platform (Poetry checks the lock against all "
+                "of them); give the target to `lockstrip digest` and `lockstrip fetch`",
             )
         if requirements:
             raise FormatError(where, "--requirements is for uv projects; use `poetry export`")
@@ -73,7 +73,7 @@ class PoetryFormat(LockFormat["PoetryProject"]):
                 where,
                 "--no-install-* are uv's; Poetry's are `poetry install --no-root --no-directory`",
             )
-        return build_export(project, mode)
+        return build_export(project, mode, scope)
 
     def digest(
         self, project: PoetryProject, scope: Scope | None = None, target: Target | None = None

@@ -4,12 +4,21 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from lockstrip.formats.explanation import Explanation
 from lockstrip.formats.interface import Digest
-from lockstrip.formats.poetry.model import LOCK, PYPROJECT, Package, PoetryLockError, PoetryProject
+from lockstrip.formats.poetry.content_hash import is_fresh
+from lockstrip.formats.poetry.model import (
+    LOCK,
+    PYPROJECT,
+    Package,
+    PoetryLockError,
+    PoetryProject,
+    normalize,
+)
 from lockstrip.formats.poetry.root import read_root
 from lockstrip.formats.poetry.rules import (
     local_versions,
@@ -29,21 +38,53 @@ if TYPE_CHECKING:
 __all__ = ["build_export", "compute_digest", "explain_model"]
 
 
-def build_export(project: PoetryProject, mode: Mode = "frozen") -> Export:
+def build_export(
+    project: PoetryProject, mode: Mode = "frozen", scope: Scope | None = None
+) -> Export:
     """The export: the stripped pyproject files and poetry.lock with the local versions
-    masked. It holds the whole lock; a scope is `poetry install`'s to take."""
-    files = {
-        PYPROJECT: header(mode)
-        + render_pyproject(
-            strip_pyproject(project.pyproject, masked_version(project, project.name))
-        ),
-        LOCK: mask_lock(project.lock_text, local_versions(project)),
-    }
+    masked; for a scope, only its groups' declarations and packages (`scoped.py`)."""
+    from lockstrip.io.tomlread import parse_toml
+
+    doc = strip_pyproject(project.pyproject, masked_version(project, project.name))
+    lock = mask_lock(project.lock_text, local_versions(project))
+    options: list[str] = []
+    members = dict(project.members)
+    fresh = is_fresh(project.pyproject, project.content_hash, project.generated_by)
+    if scope is not None and not fresh:
+        raise PoetryLockError(
+            project.lock_path,
+            f"stale for {project.pyproject_path.name} (Poetry would refuse it); a scoped export "
+            "writes its own content-hash, so run `poetry lock` first",
+            field="metadata.content-hash",
+        )
+    if scope is not None:
+        from lockstrip.formats.poetry.scoped import (
+            check_scope,
+            keep_groups,
+            poetry_args,
+            prune_lock,
+        )
+        from lockstrip.formats.poetry.selection import chosen_groups
+
+        check_scope(project, scope)
+        root = read_root(project.pyproject, project.pyproject_path)
+        doc = keep_groups(doc, set(chosen_groups(root, scope, project)))
+        kept = parse_toml(render_pyproject(doc), project.pyproject_path)
+        lock = prune_lock(project, scope, lock, kept)
+        options = poetry_args(scope)
+        names = set(re.findall(r'(?m)^name = "([^"]+)"$', lock))
+        members = {name: m for name, m in members.items() if name in {normalize(n) for n in names}}
+    files = {PYPROJECT: header(mode, options) + render_pyproject(doc), LOCK: lock}
     warnings = []
-    for name, member in sorted(project.members.items()):
-        rel = f"{member.path}/{PYPROJECT}" if member.path != "." else None
-        if rel is None:
+    if not fresh:
+        warnings.append(
+            f"{project.lock_path} is stale for {project.pyproject_path} (its content-hash "
+            "differs): `poetry install` refuses it until `poetry lock` is run"
+        )
+    for name, member in sorted(members.items()):
+        if member.path == ".":
             continue
+        rel = f"{member.path}/{PYPROJECT}"
         if member.pyproject is None:
             warnings.append(f"{rel} (local package {name}) is not in the project; not exported")
             continue

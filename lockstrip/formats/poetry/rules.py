@@ -127,13 +127,14 @@ def mask_lock(text: str, versions: Mapping[int, str]) -> str:
     index = -1
     in_package = False
     for at, line in enumerate(lines):
-        if line == "[[package]]":
+        bare = line.rstrip("\r")  # a lock checked out with CRLF line ends keeps them
+        if bare == "[[package]]":
             index += 1
             in_package = True
-        elif line.startswith("["):
+        elif bare.startswith("["):
             in_package = False
-        elif in_package and index in versions and line.startswith("version = "):
-            lines[at] = f'version = "{versions[index]}"'
+        elif in_package and index in versions and bare.startswith("version = "):
+            lines[at] = f'version = "{versions[index]}"' + line[len(bare) :]
             in_package = False
     return "\n".join(lines)
 
