@@ -21,8 +21,10 @@ layers but not mounts (`--keep-cache-mounts`: a developer's machine). Per build:
 time of `docker build`, the wheels fetched, the bytes and the requests the index served;
 the report gives the median over the runs.
 
-`--quick`: one run of the single project. `--only`: some projects. `--write`: the results
-into BENCHMARKS.md (between the rebuild markers) and the version-bump rows into README.md.
+`--quick`: one run of the single project. `--only`: some projects. `--json FILE` saves
+every build's figures; `--from-json FILE` reports them again without building. `--write`:
+the results into BENCHMARKS.md (between the rebuild markers), the version-bump rows into
+README.md.
 """
 
 from __future__ import annotations
@@ -357,6 +359,25 @@ def median(runs: list[dict[str, Any]], scenario: str, pattern: str, key: str) ->
 
 def render(all_runs: dict[str, list[dict[str, Any]]], meta: dict[str, str]) -> list[str]:
     lines = [
+        "## Docker rebuilds",
+        "",
+        "Real BuildKit (a private dockerd, tests/e2e/builder.py), real projects: `single` is",
+        "astral-sh/uv-docker-example (fastapi[standard], 39 files for the image), `workspace`",
+        "the uv monorepo example of langgraph's CLI (an app and a library, setuptools, 35",
+        "files). Their real wheels are served from 127.0.0.1 by the counting index of",
+        "tests/e2e and each lock is relocked against it with the same versions. Patterns:",
+        "`lockstrip` is what `lockstrip dockerfile` prints, `uv-guide` uv's Docker guide",
+        "(`COPY pyproject.toml uv.lock`, `uv sync --locked --no-install-project`, then the",
+        "source), `cache-mount` one `uv sync --locked` after `COPY . /app`. Each run is a fresh",
+        "daemon: the cold build, then each edit in turn, rebuilt with the three patterns.",
+        "Wheels, MB and requests are what the index served during the build (lockstrip's cold",
+        "build includes `pip install lockstrip` in its export stage).",
+        "",
+        "    python3 tests/e2e/provision.py && python bench/rebuild_bench.py --provision  # once",
+        "    python bench/rebuild_bench.py --write        # 3 runs of every project, ~10 min",
+        "    python bench/rebuild_bench.py --quick        # one run of the single project",
+        "    python bench/rebuild_bench.py --only workspace --runs 1",
+        "",
         f"Run {meta['date']} on {meta['machine']}; load average {meta['load_start']} at the "
         f"start, {meta['load_end']} at the end; {meta['versions']}. Median of "
         f"{meta['runs']} runs ({meta['mounts']}).",
@@ -435,7 +456,12 @@ def main() -> None:
     parser.add_argument("--keep-cache-mounts", action="store_true")
     parser.add_argument("--write", action="store_true", help="update BENCHMARKS.md, README.md")
     parser.add_argument("--json", type=Path, help="also write every build's figures here")
+    parser.add_argument("--from-json", type=Path, help="report a saved --json run, no builds")
     args = parser.parse_args()
+    if args.from_json:
+        saved = json.loads(args.from_json.read_text())
+        report(saved["runs"], saved["meta"], args.write)
+        return
     names = [n for n in args.only.split(",") if n] or list(PROJECTS)
     if args.quick:
         names, args.runs = ["single"], 1
@@ -467,11 +493,15 @@ def main() -> None:
             all_runs.setdefault(project.name, []).append(result)
             print(f"{project.name} run {n + 1}: {time.perf_counter() - start:.0f} s", flush=True)
     meta["load_end"] = _load()
-    table = render(all_runs, meta)
-    print("\n".join(table))
     if args.json:
         args.json.write_text(json.dumps({"meta": meta, "runs": all_runs}, indent=1))
-    if args.write:
+    report(all_runs, meta, args.write)
+
+
+def report(all_runs: dict[str, list[dict[str, Any]]], meta: dict[str, str], write: bool) -> None:
+    table = render(all_runs, meta)
+    print("\n".join(table))
+    if write:
         replace_between(
             ROOT / "BENCHMARKS.md", "<!-- rebuild:start -->", "<!-- rebuild:end -->", table
         )
