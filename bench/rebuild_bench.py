@@ -95,8 +95,10 @@ PROJECTS = {
             "apps/agent/src/agent/__init__.py": "",
             "libs/shared/src/shared/__init__.py": "",
         },
-        "apps/agent/pyproject.toml",
-        "apps/agent/src/agent/__init__.py",
+        # The root (virtual, `package = false`) is what `uv sync` installs: its release
+        # and its dependencies are what the image sees; the library is its source.
+        "pyproject.toml",
+        "libs/shared/src/shared/__init__.py",
     ),
 }
 PATTERNS = ("lockstrip", "uv-guide", "cache-mount")
@@ -363,8 +365,10 @@ def render(all_runs: dict[str, list[dict[str, Any]]], meta: dict[str, str]) -> l
         "",
         "Real BuildKit (a private dockerd, tests/e2e/builder.py), real projects: `single` is",
         "astral-sh/uv-docker-example (fastapi[standard], 39 files for the image), `workspace`",
-        "the uv monorepo example of langgraph's CLI (an app and a library, setuptools, 35",
-        "files). Their real wheels are served from 127.0.0.1 by the counting index of",
+        "the uv monorepo example of langgraph's CLI (a virtual root whose dependencies the",
+        "image installs, an app and a library; 35 files; its edits are the root's version and",
+        "dependencies and the library's source). Their real wheels are served from 127.0.0.1",
+        "by the counting index of",
         "tests/e2e and each lock is relocked against it with the same versions. Patterns:",
         "`lockstrip` is what `lockstrip dockerfile` prints, `uv-guide` uv's Docker guide",
         "(`COPY pyproject.toml uv.lock`, `uv sync --locked --no-install-project`, then the",
