@@ -6,7 +6,8 @@ can cause. So the third-party packages are tiny pure-Python wheels written by ha
 is a zip with three metadata files), several versions each, and "publishing" a version is
 copying its wheel into the served folder. `uv lock` on the host and `uv sync`/`pip` in the
 images (with `--network host`) all read this index. It counts the requests it serves, so a
-test can tell that a build fetched nothing.
+test can tell that a build fetched nothing, and the bytes of the bodies it sent, so a
+benchmark can tell how much a build downloaded.
 """
 
 from __future__ import annotations
@@ -130,12 +131,23 @@ class Index:
         #: File name -> its own upload time, over `upload_time` (JSON is served when set).
         self.upload_times: dict[str, str] = {}
         self._paths: list[str] = []
+        self._bytes = 0
         self._lock = threading.Lock()
 
     @property
     def requests(self) -> int:
         with self._lock:
             return len(self._paths)
+
+    @property
+    def bytes_served(self) -> int:
+        """The bytes of every response body sent so far (pages and files)."""
+        with self._lock:
+            return self._bytes
+
+    def sent(self, size: int) -> None:
+        with self._lock:
+            self._bytes += size
 
     def served_since(self, start: int) -> list[str]:
         """The paths requested since the `start`-th request (for failure messages)."""
@@ -214,6 +226,7 @@ def _handler(index: Index, auth: tuple[str, str] | None) -> type[BaseHTTPRequest
                     "filename": path.name,
                     "url": f"/files/{path.name}",
                     "hashes": {"sha256": hashlib.sha256(path.read_bytes()).hexdigest()},
+                    "size": path.stat().st_size,
                     "upload-time": index.upload_times.get(path.name)
                     or index.upload_time
                     or "2020-01-01T00:00:00Z",
@@ -241,7 +254,11 @@ def _handler(index: Index, auth: tuple[str, str] | None) -> type[BaseHTTPRequest
             self.send_header("Cache-Control", caching)
             self.end_headers()
             if not self.head_only:
-                self.wfile.write(data)
+                try:
+                    self.wfile.write(data)
+                except (BrokenPipeError, ConnectionResetError):
+                    return  # uv reads a wheel's metadata and hangs up on the rest
+                index.sent(len(data))
 
         def log_message(self, format: str, *args: object) -> None:
             pass  # the count is what the tests read
