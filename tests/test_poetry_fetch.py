@@ -408,3 +408,43 @@ def test_the_wheelhouse_installs_offline(
         text=True,
     )
     assert listed.stdout.strip() == "1.0", listed.stderr
+
+
+def test_local_skipped_git_reported_url_fetched_from_the_lock(
+    files: dict[str, tuple[Path, ...]], tmp_path: Path
+) -> None:
+    from lockstrip.formats.poetry.fetch.plan import plan_files
+
+    folder = write_project(tmp_path / "app", [Pkg("delta", "1.0", files["delta"])], ["delta"])
+    lock = (folder / "poetry.lock").read_text()
+    extra = (
+        '\n[[package]]\nname = "{n}"\nversion = "1.0"\ndescription = ""\noptional = false\n'
+        'python-versions = "*"\ngroups = ["main"]\nfiles = [{f}]\n\n[package.source]\n{s}\n'
+    )
+    wheel = files["alpha"][0]
+    lock = lock.replace(
+        "\n[metadata]",
+        extra.format(n="mylib", f="", s='type = "directory"\nurl = "lib"')
+        + extra.format(n="gitpkg", f="", s='type = "git"\nurl = "https://u:pw@git.example/x.git"')
+        + extra.format(
+            n="alpha",
+            f=f'{{file = "{wheel.name}", hash = "sha256:{_sha(wheel)}"}}',
+            s='type = "url"\nurl = "https://files.example/alpha-1.0-py3-none-any.whl"',
+        )
+        + "\n[metadata]",
+    )
+    (folder / "poetry.lock").write_text(lock)
+    pyproject = (folder / "pyproject.toml").read_text()
+    (folder / "pyproject.toml").write_text(
+        pyproject.replace(
+            'delta = "*"', 'delta = "*"\nmylib = {path = "lib"}\ngitpkg = "*"\nalpha = "*"'
+        )
+    )
+    project = read_project(folder)
+    wants = plan_files(project, None, LINUX_311, read_pool(project, "http://pypi.test/simple/"))
+    assert wants.git == ("gitpkg (https://***@git.example/x.git)",)
+    assert [(w.filename, w.page, w.url) for w in wants.files] == [
+        ("delta-1.0-py3-none-any.whl", "http://pypi.test/simple/delta/", None),
+        (wheel.name, None, "https://files.example/alpha-1.0-py3-none-any.whl"),
+    ]
+    assert not wants.unavailable
