@@ -110,7 +110,12 @@ class PoetryFormat(LockFormat["PoetryProject"]):
         retries: int,
         quiet: bool,
     ) -> bool:
-        raise FormatError(project.lock_path, "`lockstrip fetch` does not read poetry.lock yet")
+        from lockstrip.formats.poetry.fetch import fetch_project
+
+        result, plan = fetch_project(
+            project, scope, target, dest, jobs=jobs, retries=retries, quiet=quiet
+        )
+        return not (result.failed or plan.unavailable)
 
     def savings(
         self,

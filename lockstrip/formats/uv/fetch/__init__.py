@@ -68,11 +68,13 @@ def fetch(
     backoff: float = BACKOFF,
     stream: IO[str] | None = None,
     quiet: bool = False,
+    requests: int = 0,
 ) -> FetchResult:
     """Put every artifact of `plan` in `dest`, `jobs` at a time; report on `stream`.
 
     A file already in `dest` with the right hash is kept (no request). Failures do not stop
-    the others; the result lists them.
+    the others; the result lists them. `requests` were made before to make the plan (index
+    pages, when the lock has no URLs); the result's count includes them.
     """
     out = sys.stderr if stream is None else stream
     _prepare(dest)
@@ -93,7 +95,7 @@ def fetch(
     )
     outcomes = _run_all(fetcher, order, max(1, jobs), progress.finish)
     progress.close()
-    result = FetchResult(tuple(outcomes), time.monotonic() - started, fetcher.requests)
+    result = FetchResult(tuple(outcomes), time.monotonic() - started, requests + fetcher.requests)
     for line in summary(plan, result, dest):
         if not quiet or line.startswith("lockstrip:"):
             print(line, file=out)
