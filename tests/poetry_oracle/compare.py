@@ -25,6 +25,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +34,6 @@ from lockstrip.formats.poetry import FORMAT
 from lockstrip.formats.poetry.model import PoetryProject
 from lockstrip.formats.poetry.selection import select
 from lockstrip.formats.request import Scope
-
 from poetry_oracle import clients
 from poetry_oracle.generate import Case, Universe, lock
 
@@ -62,11 +62,15 @@ def scopes(case: Case) -> list[ScopeCase]:
     default = frozenset(every - case.optional_groups)
     found = [
         ScopeCase("default", (), Scope(), default),
-        ScopeCase("--only main", ("--only", "main"), Scope(only_groups=("main",)), frozenset({"main"})),
+        ScopeCase(
+            "--only main", ("--only", "main"), Scope(only_groups=("main",)), frozenset({"main"})
+        ),
     ]
     for group in sorted(case.optional_groups):
         found.append(
-            ScopeCase(f"--with {group}", ("--with", group), Scope(groups=(group,)), default | {group})
+            ScopeCase(
+                f"--with {group}", ("--with", group), Scope(groups=(group,)), default | {group}
+            )
         )
     for extra in sorted(case.extras):
         found.append(ScopeCase(f"-E {extra}", ("-E", extra), Scope(extras=(extra,)), default))
@@ -148,7 +152,10 @@ def export(source: Path, dest: Path) -> dict[str, str]:
 def _digests(project: PoetryProject, cases: Sequence[ScopeCase]) -> dict[str, tuple[str, str]]:
     here = target()
     return {
-        s.label: (FORMAT.digest(project, s.scope).value, FORMAT.digest(project, s.scope, here).value)
+        s.label: (
+            FORMAT.digest(project, s.scope).value,
+            FORMAT.digest(project, s.scope, here).value,
+        )
         for s in cases
     }
 
@@ -187,16 +194,12 @@ def check_case(
     calls: dict[tuple[str, str], Callable[[], Any]] = {}
     if "check" in kinds:
         for name, folder in (("original", original), ("export", exported)):
-            calls[("check", name)] = lambda f=folder: _poetry(
-                locker, ("check", "--lock"), f, world
-            )
+            calls[("check", name)] = partial(_poetry, locker, ("check", "--lock"), folder, world)
     if "plan" in kinds or "selection" in kinds:
         for s in cases:
             for name, folder in (("original", original), ("export", exported)):
                 args = ("--no-directory", *s.args)
-                calls[(s.label, name)] = lambda f=folder, a=args: _install_plan(
-                    locker, a, f, world
-                )
+                calls[(s.label, name)] = partial(_install_plan, locker, args, folder, world)
     with ThreadPoolExecutor(max_workers=workers) as pool:
         futures = {key: pool.submit(call) for key, call in calls.items()}
         # The relocks run meanwhile: they need the universe, not the plans.
@@ -205,18 +208,20 @@ def check_case(
             later["bump"] = pool.submit(_locked, case, locker, tmp / "bumped", world, bump=True)
         added_group = _group_to_add(case)
         if "add" in kinds:
-            later["add"] = pool.submit(
-                _locked, case, locker, tmp / "added", world, add=added_group
-            )
+            later["add"] = pool.submit(_locked, case, locker, tmp / "added", world, add=added_group)
         done = {key: future.result() for key, future in futures.items()}
         relocked = {key: future.result() for key, future in later.items()}
     if "check" in kinds:
         outcome.compared["check"] += 1
         before, after = done[("check", "original")], done[("check", "export")]
         if before.ok and not after.ok:
-            outcome.differ("check", "-", f"check --lock fails on the export: {after.output.strip()[-300:]}")
+            outcome.differ(
+                "check", "-", f"check --lock fails on the export: {after.output.strip()[-300:]}"
+            )
         elif not before.ok:
-            outcome.differ("check", "-", f"check --lock fails on the original: {before.output.strip()[-300:]}")
+            outcome.differ(
+                "check", "-", f"check --lock fails on the original: {before.output.strip()[-300:]}"
+            )
     for s in cases:
         if ("plan" in kinds or "selection" in kinds) is False:
             break
@@ -225,15 +230,18 @@ def check_case(
         if "plan" in kinds:
             outcome.compared["plan"] += 1
             if ok_a != ok_b or plan_a != plan_b:
-                why = done[(s.label, "export" if ok_a else "original")][0].output.strip()[-300:]
-                outcome.differ(
-                    "plan", s.label, f"original exit ok={ok_a}, export ok={ok_b}; {_show(plan_a, plan_b)}; {why if ok_a != ok_b else ''}"
-                )
+                detail = f"original exit ok={ok_a}, export ok={ok_b}; {_show(plan_a, plan_b)}"
+                if ok_a != ok_b:
+                    failed = done[(s.label, "export" if ok_a else "original")][0]
+                    detail += f"; {failed.output.strip()[-300:]}"
+                outcome.differ("plan", s.label, detail)
         if "selection" in kinds and ok_a:
             outcome.compared["selection"] += 1
             chosen = _third_party(project, s.scope)
             if chosen != plan_a:
-                outcome.differ("selection", s.label, f"Poetry's plan vs select(): {_show(plan_a, chosen)}")
+                outcome.differ(
+                    "selection", s.label, f"Poetry's plan vs select(): {_show(plan_a, chosen)}"
+                )
     if "bump" in kinds:
         _compare_bump(outcome, locker, tmp, exported, cases, project, relocked["bump"])
     if "add" in kinds:
@@ -262,11 +270,17 @@ def _compare_bump(
         outcome.differ("bump", "-", f"Poetry refuses the bumped project: {error[-300:]}")
         return
     bumped = tmp / "bumped"
-    before = {p.relative_to(exported).as_posix(): p.read_bytes() for p in exported.rglob("*") if p.is_file()}
+    before = {
+        p.relative_to(exported).as_posix(): p.read_bytes()
+        for p in exported.rglob("*")
+        if p.is_file()
+    }
     files = export(bumped, tmp / "bumped-export")
     after = {rel: text.encode() for rel, text in files.items()}
     if before != after:
-        changed = sorted(rel for rel in set(before) | set(after) if before.get(rel) != after.get(rel))
+        changed = sorted(
+            rel for rel in set(before) | set(after) if before.get(rel) != after.get(rel)
+        )
         outcome.differ("bump", "-", f"export bytes change: {', '.join(changed)}")
     old, new = _digests(project, cases), _digests(FORMAT.read(bumped), cases)
     for s in cases:
@@ -289,7 +303,10 @@ def _compare_add(
     old, new = _digests(project, cases), _digests(FORMAT.read(tmp / "added"), cases)
     for s in cases:
         expected = group in s.groups
-        for which, a, b in (("any target", old[s.label][0], new[s.label][0]), ("3.11 target", old[s.label][1], new[s.label][1])):
+        for which, a, b in (
+            ("any target", old[s.label][0], new[s.label][0]),
+            ("3.11 target", old[s.label][1], new[s.label][1]),
+        ):
             if (a != b) != expected:
                 what = "unchanged" if expected else "changed"
                 outcome.differ("add", s.label, f"probe added to {group}: {which} digest {what}")

@@ -250,8 +250,10 @@ class Dep:
 def _python_marker(python: str | None) -> str | None:
     if python is None:
         return None
-    return " and ".join(f"python_version {part[:2] if part[1] == '=' else part[0]} '{part.lstrip('<>=')}'"
-                        for part in python.split(","))
+    return " and ".join(
+        f"python_version {part[:2] if part[1] == '=' else part[0]} '{part.lstrip('<>=')}'"
+        for part in python.split(",")
+    )
 
 
 @dataclass
@@ -268,8 +270,8 @@ class Member:
         deps: dict[str, Any] = {"python": ">=3.8"}
         deps.update({dep.name: dep.poetry() for dep in self.deps})
         version = "0.4.0" if bump else self.version
-        poetry = {"name": self.name, "version": version, "description": "", "authors": []}
-        poetry["dependencies"] = deps
+        poetry: dict[str, Any] = {"name": self.name, "version": version, "description": ""}
+        poetry.update(authors=[], dependencies=deps)
         return {"build-system": POETRY_CORE, "tool": {"poetry": poetry}}
 
 
