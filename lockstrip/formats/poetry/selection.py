@@ -80,10 +80,14 @@ def chosen_extras(root: Root, scope: Scope | None, project: PoetryProject) -> tu
     return tuple(sorted({normalize(name) for name in scope.extras}))
 
 
-def _applies(dep: Dependency, env: Mapping[str, str] | None) -> bool:
+def _applies(
+    dep: Dependency, env: Mapping[str, str] | None, extras: frozenset[str] = frozenset()
+) -> bool:
+    """Whether `dep`'s marker holds on the target; `extra == "x"` holds for the `extras`
+    asked of the package that declares it."""
     if env is None or not dep.markers:
         return True
-    return evaluate(dep.markers, env) is not False
+    return evaluate(dep.markers, env, extras) is not False
 
 
 def _candidates(
@@ -130,7 +134,9 @@ def select(
                 _requirement_name(text) for extra in seen for text in package.extras.get(extra, ())
             }
             for edge in package.dependencies:
-                if (edge.optional and edge.name not in on) or not _applies(edge, env):
+                if (edge.optional and edge.name not in on) or not _applies(
+                    edge, env, frozenset(seen)
+                ):
                     continue
                 queue.append((edge, frozenset(edge.extras) | _extras_of(package, edge.name, seen)))
     if project.lock_version == "2.1":  # Poetry 2 installs what the lock records per group
