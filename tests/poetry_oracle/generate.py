@@ -136,8 +136,10 @@ class Universe:
     primary: Index
     extra: Index
     git: Path
-    #: An empty virtual environment every Poetry call plans against (`VIRTUAL_ENV`): Poetry
-    #: would otherwise make one per call, a second each; a dry run installs nothing in it.
+    #: An empty virtual environment the dry runs plan against (`VIRTUAL_ENV`): Poetry would
+    #: otherwise make one per call, a second each; a dry run installs nothing in it. Not for
+    #: `poetry lock`, which clones git dependencies into the environment's `src`: two locks
+    #: at once would clone into the same folder.
     venv: Path
 
     def fill(self, text: str) -> str:
@@ -172,7 +174,6 @@ def lock(locker: str, project: Path, world: Universe, *args: str) -> clients.Res
     argv = (str(provision.executable(locker)), "--no-plugins", "lock", *args)
     dead = {name: _NOWHERE for name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy")}
     dead.update({"ALL_PROXY": _NOWHERE, "NO_PROXY": "127.0.0.1", "no_proxy": "127.0.0.1"})
-    dead["VIRTUAL_ENV"] = str(world.venv)
     with tempfile.TemporaryDirectory(prefix="lockstrip-poetry-lock-") as scratch:
         done = subprocess.run(
             argv,
