@@ -159,6 +159,12 @@ def _dependency(name: str, value: Any, path: Path, field: str) -> list[Dependenc
     markers = table.get("markers")
     if markers is not None:
         _need(markers, str, path, f"{field}.markers")
+    python = table.get("python")
+    if python is not None:  # `python = "<3.11"`: the dependency holds on those Pythons only
+        _need(python, str, path, f"{field}.python")
+        _check_constraint(python, path, f"{field}.python")
+        both = [m for m in (markers, _python_marker(python)) if m]
+        markers = " and ".join(f"({m})" for m in both) if len(both) > 1 else next(iter(both), None)
     extras = _need(table.get("extras", []), list, path, f"{field}.extras")
     for i, extra in enumerate(extras):
         _need(extra, str, path, f"{field}.extras[{i}]")
@@ -166,6 +172,17 @@ def _dependency(name: str, value: Any, path: Path, field: str) -> list[Dependenc
     return [
         Dependency(normalize(name), constraint, markers, tuple(map(normalize, extras)), optional)
     ]
+
+
+def _python_marker(constraint: str) -> str | None:
+    """Poetry's `python` constraint as a marker on python_full_version (None: any)."""
+    found = [
+        " and ".join(f'python_full_version {s.operator} "{s.version}"' for s in spec)
+        for spec in alternatives(constraint)
+    ]
+    if not all(found):
+        return None
+    return found[0] if len(found) == 1 else " or ".join(f"({a})" for a in found)
 
 
 def _check_constraint(constraint: str, path: Path, field: str) -> None:

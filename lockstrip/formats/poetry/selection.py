@@ -80,10 +80,14 @@ def chosen_extras(root: Root, scope: Scope | None, project: PoetryProject) -> tu
     return tuple(sorted({normalize(name) for name in scope.extras}))
 
 
-def _applies(dep: Dependency, env: Mapping[str, str] | None) -> bool:
+def _applies(
+    dep: Dependency, env: Mapping[str, str] | None, extras: frozenset[str] = frozenset()
+) -> bool:
+    """Whether `dep`'s marker holds on the target; `extra == "x"` holds for the `extras`
+    asked of the package that declares it."""
     if env is None or not dep.markers:
         return True
-    return evaluate(dep.markers, env) is not False
+    return evaluate(dep.markers, env, extras) is not False
 
 
 def _candidates(
@@ -130,7 +134,9 @@ def select(
                 _requirement_name(text) for extra in seen for text in package.extras.get(extra, ())
             }
             for edge in package.dependencies:
-                if (edge.optional and edge.name not in on) or not _applies(edge, env):
+                if (edge.optional and edge.name not in on) or not _applies(
+                    edge, env, frozenset(seen)
+                ):
                     continue
                 queue.append((edge, frozenset(edge.extras) | _extras_of(package, edge.name, seen)))
     if project.lock_version == "2.1":  # Poetry 2 installs what the lock records per group
@@ -138,21 +144,24 @@ def select(
         packages = tuple(
             p
             for p in project.packages
-            if (id(p) in taken if p.optional else _recorded(p, chosen, env))
+            if (id(p) in taken if p.optional else _recorded(p, chosen, env, frozenset(extras)))
         )
     else:
         packages = tuple(p for p in project.packages if id(p) in taken)
     return Selection(groups, extras, packages)
 
 
-def _recorded(package: Package, chosen: set[str], env: Mapping[str, str] | None) -> bool:
+def _recorded(
+    package: Package, chosen: set[str], env: Mapping[str, str] | None, extras: frozenset[str]
+) -> bool:
     """Whether lock 2.1's `groups` and `markers` put `package` in one of the `chosen` groups
-    on the target (on any, without one)."""
+    on the target (on any, without one), with the root's `extras` requested: a package only
+    an extra takes is recorded `optional = false` with `extra == "x"` in its marker."""
     for group in chosen.intersection(package.groups):
         marker = package.markers
         if isinstance(marker, Mapping):
             marker = marker.get(group)
-        if env is None or not marker or evaluate(marker, env) is not False:
+        if env is None or not marker or evaluate(marker, env, extras) is not False:
             return True
     return False
 
