@@ -167,3 +167,12 @@ def test_uv_only_options_are_refused(cli: Cli, option: tuple[str, str]) -> None:
     assert result.returncode == 2
     assert result.stdout == ""
     assert result.stderr.count("\n") == 1 and "poetry.lock" in result.stderr
+
+
+def test_docs_block_is_what_the_command_prints() -> None:
+    """docs/poetry.md shows rich's Dockerfile without its comments, verbatim."""
+    from test_docs import parse_blocks, without_comments
+
+    blocks = [b for b in parse_blocks(REPO / "docs" / "poetry.md") if b.kind == "dockerfile"]
+    assert len(blocks) == 1
+    assert blocks[0].text == without_comments(dockerfile(RICH))
