@@ -42,6 +42,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "lockstrip.formats.uv.render",
         "lockstrip.formats.uv.fetch",
         "lockstrip.formats.poetry.render",
+        "lockstrip.formats.poetry.dockerfile",
         "lockstrip.formats.poetry.fetch",
         "lockstrip.formats.pdm.render",
     ),

@@ -9,7 +9,9 @@ needs from outside comes in here, once, into a cache folder that reruns reuse:
 * a Debian root file system with Python and pip, made by debootstrap from Debian's mirror,
   because no image registry is reachable: it stands in for `python:3.11-slim`;
 * wheels from PyPI for what the images install: lockstrip's dependencies, and hatchling and
-  editables, the build backend of the test projects.
+  editables, the build backend of the test projects;
+* Poetry's wheels and its dependencies, for the Poetry projects' images (a folder of their
+  own, so the shared wheelhouse above stays current).
 
 The test process itself never reaches the internet. Where a builder cannot start (not root,
 no apt), this prints why and exits 0; the suite then skips with the same reason.
@@ -48,6 +50,10 @@ DEBIAN_ARCH = {"x86_64": "amd64", "aarch64": "arm64"}
 
 #: What the wheelhouse holds besides lockstrip's own dependencies.
 EXTRA_WHEELS = ("hatchling", "editables")
+
+#: The Poetry the Poetry images install: the release `lockstrip dockerfile` pins for Poetry
+#: projects (tests/test_poetry_dockerfile.py checks that the two agree).
+POETRY = "2.5.1"
 
 
 def cache_dir() -> Path:
@@ -185,6 +191,40 @@ def _download_wheels() -> None:
         check=True,
     )
     (folder / ".stamp").write_text(_wheels_stamp())
+
+
+def poetry_wheelhouse() -> Path:
+    return cache_dir() / "poetry-wheels"
+
+
+def _poetry_stamp() -> str:
+    return " ".join((f"poetry=={POETRY}", PYTHON, platform.machine()))
+
+
+def poetry_not_provisioned() -> str | None:
+    """What the Poetry images lack, or None when their wheels are in place."""
+    stamp = poetry_wheelhouse() / ".stamp"
+    if stamp.is_file() and stamp.read_text() == _poetry_stamp():
+        return None
+    return f"{poetry_wheelhouse()} (for poetry=={POETRY})"
+
+
+def _download_poetry_wheels() -> None:
+    """Poetry and every dependency it installs on the image's Python and machine."""
+    if poetry_not_provisioned() is None:
+        return
+    folder = poetry_wheelhouse()
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    machine = platform.machine()
+    target = ["--python-version", PYTHON, "--implementation", "cp", "--only-binary", ":all:"]
+    for glibc in ("2_17", "2_28"):
+        target += ["--platform", f"manylinux_{glibc}_{machine}"]
+    target += ["--platform", "linux_" + machine]
+    subprocess.run(
+        [*_pip(), "download", "-q", "-d", str(folder), *target, f"poetry=={POETRY}"], check=True
+    )
+    (folder / ".stamp").write_text(_poetry_stamp())
 
 
 def _pip() -> list[str]:
@@ -344,6 +384,7 @@ def main() -> int:
         (f"apt: {', '.join(APT_PACKAGES)}", _install_tools),
         (f"Debian {SUITE} root file system", _make_rootfs),
         ("wheels", _download_wheels),
+        (f"Poetry {POETRY} wheels", _download_poetry_wheels),
         (f"second platform: {OTHER_MACHINE or 'none'}", _provision_other_platform),
     ):
         start = time.monotonic()
