@@ -54,7 +54,7 @@ def test_stages(project: Path) -> None:
     )
     assert export[1:] == [
         f"RUN pip install --no-cache-dir --disable-pip-version-check lockstrip=={__version__}",
-        "RUN --mount=type=bind,target=/src lockstrip export /src --out /export",
+        "RUN --mount=type=bind,target=/src lockstrip export /src --only main --out /export",
     ]
     cache = "--mount=type=cache,id=poetry-$TARGETPLATFORM,target=/root/.cache/pypoetry"
     assert re.fullmatch(r"FROM python:3\.\d+-slim", final[0])

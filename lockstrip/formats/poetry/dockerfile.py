@@ -91,13 +91,13 @@ def _export_stage(python: str, lockstrip: LockstripSource) -> str:
             f" && {install} \\\n && rm -rf /var/lib/apt/lists/*"
         )
     return f"""\
-# The export: stripped pyproject.toml files and poetry.lock, whose bytes change only when the
-# locked packages do. This stage re-runs on every source change and takes a second. It holds
-# the whole lock (Poetry checks the lock against every group); the install is scoped below.
+# The export: stripped pyproject.toml files and poetry.lock for `poetry install {_SCOPE}`,
+# whose bytes change only when the packages that install takes do (a dev tool's upgrade
+# leaves them). This stage re-runs on every source change and takes a second.
 FROM --platform=$BUILDPLATFORM python:{python}-slim AS lockstrip
 RUN {install}
 RUN --mount=type=bind,target=/src \\
-    lockstrip export /src --out /export
+    lockstrip export /src {_SCOPE} --out /export
 """
 
 

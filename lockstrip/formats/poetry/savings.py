@@ -64,7 +64,7 @@ def state(
     from lockstrip.formats.poetry.selection import select
 
     project = read_files(files, files.where("."))
-    export = build_export(project)
+    export = build_export(project, scope=scope)  # the export the Dockerfile copies
     key = file_hash(f"{name}\0{text}".encode() for name, text in export.files.items())
     if previous is not None and previous.export_key == key and previous.download is not None:
         return project, key, previous.download
