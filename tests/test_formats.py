@@ -16,6 +16,7 @@ from lockstrip.environment.target import Target
 from lockstrip.formats import detect, registered
 from lockstrip.formats.explanation import Explanation
 from lockstrip.formats.interface import Digest, LockFormat
+from lockstrip.formats.pdm import PdmFormat
 from lockstrip.formats.poetry import PoetryFormat
 from lockstrip.formats.request import Scope, Skip
 from lockstrip.formats.uv import UvFormat
@@ -81,7 +82,7 @@ FORMAT = ToyFormat()
 
 
 def test_uv_is_registered_and_the_default() -> None:
-    assert [type(f) for f in registered()] == [UvFormat, PoetryFormat]
+    assert [type(f) for f in registered()] == [UvFormat, PoetryFormat, PdmFormat]
     assert detect(SMALL).name == "uv"
     assert detect(Path("/nonexistent")).name == "uv"  # its reader says what is missing
 

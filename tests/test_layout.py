@@ -31,6 +31,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "lockstrip.formats.poetry.constraints",
         "lockstrip.formats.poetry.root",
         "lockstrip.formats.pdm.model",
+        "lockstrip.formats.pdm.root",
     ),
     (
         "lockstrip.formats.uv.selection",

@@ -21,7 +21,11 @@ __all__ = ["detect", "lock_files", "registered"]
 #: file is named here so that detecting a folder imports only the format it holds). The
 #: first is the default: a folder with no lock is read as its project, whose reader says
 #: what is missing.
-_REGISTERED = (("lockstrip.formats.uv", "uv.lock"), ("lockstrip.formats.poetry", "poetry.lock"))
+_REGISTERED = (
+    ("lockstrip.formats.uv", "uv.lock"),
+    ("lockstrip.formats.poetry", "poetry.lock"),
+    ("lockstrip.formats.pdm", "pdm.lock"),
+)
 
 
 def registered() -> tuple[LockFormat[Any], ...]:

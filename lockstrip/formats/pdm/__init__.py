@@ -1,0 +1,112 @@
+"""PDM's lock format: pdm.lock and the pyproject.toml files beside it.
+
+`root` and `model` read and validate, `selection` decides what one install takes, `rules`
+say what an export keeps, `render` writes the export, the digest and explanations.
+`FORMAT` is what the commands call (`formats.interface.LockFormat`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from lockstrip.formats.interface import Digest, FormatError, LockFormat
+
+if TYPE_CHECKING:
+    from lockstrip.environment.target import Target
+    from lockstrip.formats.explanation import Explanation
+    from lockstrip.formats.pdm.model import PdmProject
+    from lockstrip.formats.request import Scope, Skip
+    from lockstrip.io.export_folder import Export, Mode
+
+__all__ = ["FORMAT", "PdmFormat"]
+
+
+class PdmFormat(LockFormat["PdmProject"]):
+    """pdm.lock, read with `formats/pdm/model`."""
+
+    name = "pdm"
+    lock_file = "pdm.lock"
+
+    def read(self, folder: Path) -> PdmProject:
+        from lockstrip.formats.pdm.model import read_project
+
+        return read_project(folder)
+
+    def read_texts(self, texts: Mapping[str, str], root: Path) -> PdmProject:
+        from lockstrip.formats.pdm.model import read_files
+        from lockstrip.io.project_files import MemoryFiles
+
+        return read_files(MemoryFiles(texts, root), root)
+
+    def read_revision(self, folder: Path, rev: str) -> PdmProject:
+        from lockstrip.formats.pdm.model import read_files
+        from lockstrip.io.git import revision_files
+
+        return read_files(revision_files(folder, rev), folder)
+
+    def export(
+        self,
+        project: PdmProject,
+        mode: Mode = "frozen",
+        scope: Scope | None = None,
+        target: Target | None = None,
+        *,
+        requirements: bool = False,
+        skip: Skip | None = None,
+    ) -> Export:
+        from lockstrip.formats.pdm.render import build_export
+
+        where = project.lock_path
+        if scope is not None or target is not None:
+            raise FormatError(
+                where,
+                "a PDM export holds the whole lock (its content_hash covers every group); "
+                "give the scope to `pdm install` (-G, --prod) and to `lockstrip digest`",
+            )
+        if requirements:
+            raise FormatError(where, "--requirements is for uv projects; use `pdm export`")
+        if skip is not None:
+            raise FormatError(where, "--no-install-* are uv's; PDM's is `pdm install --no-self`")
+        return build_export(project, mode)
+
+    def digest(
+        self, project: PdmProject, scope: Scope | None = None, target: Target | None = None
+    ) -> Digest:
+        from lockstrip.formats.pdm.render import compute_digest
+
+        return compute_digest(project, scope, target)
+
+    def explain(self, old: PdmProject, new: PdmProject) -> Explanation:
+        from lockstrip.formats.pdm.render import explain
+
+        return explain(old, new)
+
+    def dockerfile(
+        self,
+        folder: Path,
+        *,
+        lockstrip_spec: str | None = None,
+        secrets: Sequence[str] = (),
+        packages: Sequence[str] = (),
+    ) -> str:
+        raise FormatError(
+            folder / self.lock_file, "`lockstrip dockerfile` does not write PDM Dockerfiles yet"
+        )
+
+    def fetch(
+        self,
+        project: PdmProject,
+        scope: Scope | None,
+        target: Target,
+        dest: Path,
+        *,
+        jobs: int,
+        retries: int,
+        quiet: bool,
+    ) -> bool:
+        raise FormatError(project.lock_path, "`lockstrip fetch` does not read pdm.lock yet")
+
+
+FORMAT = PdmFormat()
