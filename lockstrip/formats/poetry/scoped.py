@@ -3,11 +3,12 @@ reads, and nothing a change outside those groups touches.
 
 The export's pyproject keeps the project's own dependencies and the chosen groups' tables
 (a `[tool.poetry.group.G]`, a `[dependency-groups]` entry and the groups it includes,
-`dev-dependencies` for `dev`), and every other group by name, empty; poetry.lock keeps
-the packages those groups and every extra can take (the extras stay: `poetry install -E` is the install's choice), and the
-content-hash of what the pyproject now holds (`content_hash.py`), so Poetry reads the
-export as a project of those groups whose lock is fresh. A dev tool's upgrade then leaves
-a `--only main` export, and the Docker layer keyed on it, untouched.
+`dev-dependencies` for `dev`), and every other group by name, empty. poetry.lock keeps the
+packages those groups and every extra can take (the extras stay: `poetry install -E` is
+the install's choice), and the content-hash of what the pyproject now holds
+(`content_hash.py`), so Poetry reads the export as a project of those groups whose lock is
+fresh. A dev tool's upgrade then leaves a `--only main` export, and the Docker layer keyed
+on it, untouched.
 """
 
 from __future__ import annotations
