@@ -30,6 +30,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "lockstrip.formats.poetry.model",
         "lockstrip.formats.poetry.constraints",
         "lockstrip.formats.poetry.root",
+        "lockstrip.formats.poetry.content_hash",
         "lockstrip.formats.pdm.model",
         "lockstrip.formats.pdm.root",
     ),
@@ -38,7 +39,12 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "lockstrip.formats.poetry.selection",
         "lockstrip.formats.pdm.selection",
     ),
-    ("lockstrip.formats.uv.rules", "lockstrip.formats.poetry.rules", "lockstrip.formats.pdm.rules"),
+    (
+        "lockstrip.formats.uv.rules",
+        "lockstrip.formats.poetry.rules",
+        "lockstrip.formats.poetry.scoped",
+        "lockstrip.formats.pdm.rules",
+    ),
     (
         "lockstrip.formats.uv.render",
         "lockstrip.formats.uv.fetch",
