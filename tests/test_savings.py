@@ -214,46 +214,56 @@ def _git(repo: Path, *args: str) -> None:
     )
 
 
-def test_a_poetry_history(tmp_path: Path) -> None:
-    """rich's real release commit and a dependency edit, replayed: the release rebuilds
-    Poetry's usual layer (COPY pyproject.toml poetry.lock) and not lockstrip's; the
-    dependency edit rebuilds both, named in the reason; a README edit rebuilds neither."""
-    repo = tmp_path / "rich"
+PDM_BUMP = REPO / "fixtures/pdm/litestar-org__litestar__version-bump"
+
+
+@pytest.mark.parametrize(
+    ("pair", "lock", "package", "scope", "files"),
+    [
+        # What the tools plan on CPython 3.11, x86_64 Linux (measured with their dry runs):
+        # Poetry 2.5.1 `install --no-root --only main`, 4 packages (markdown-it-py, mdurl,
+        # pygments, typing-extensions, which the lock records in main with no marker) ...
+        (POETRY_BUMP, "poetry.lock", "pygments", ["--only-group", "main"], 4),
+        # ... and PDM 2.29.4 `install --prod --no-self --frozen-lockfile`, 26 packages.
+        (PDM_BUMP, "pdm.lock", "anyio", ["--no-dev"], 26),
+    ],
+    ids=["poetry", "pdm"],
+)
+def test_a_poetry_or_pdm_history(
+    pair: Path, lock: str, package: str, scope: list[str], files: int, tmp_path: Path
+) -> None:
+    """A real release commit and a dependency edit, replayed: the release rebuilds the
+    tool's usual layer (COPY pyproject.toml and the lock) and not lockstrip's; the dependency
+    edit rebuilds both, named in the reason; a README edit touches neither."""
+    repo = tmp_path / "repo"
     repo.mkdir()
     _git(repo, "init", "-q")
-    lock = repo / "poetry.lock"
+    old = f'name = "{package}"\nversion = "'
     steps: list[tuple[str, Callable[[], object]]] = [
-        ("first", lambda: _copy(POETRY_BUMP / "before", repo)),
-        ("release", lambda: _copy(POETRY_BUMP / "after", repo)),
-        ("readme", lambda: (repo / "README.md").write_text("rich\n")),
-        (
-            "pygments",
-            lambda: _replace(
-                lock, 'name = "pygments"\nversion = "', 'name = "pygments"\nversion = "9'
-            ),
-        ),
+        ("first", lambda: _copy(pair / "before", repo, lock)),
+        ("release", lambda: _copy(pair / "after", repo, lock)),
+        ("readme", lambda: (repo / "README.md").write_text("the project\n")),
+        ("upgrade", lambda: _replace(repo / lock, old, old + "9")),
     ]
     for subject, edit in steps:
         edit()
         _git(repo, "add", "-A")
         _git(repo, "commit", "-q", "-m", subject)
-    result = lockstrip("savings", repo, "--json")
+    target = ["--python-version", "3.11", "--python-platform", "x86_64-manylinux_2_28"]
+    result = lockstrip("savings", repo, "--json", *target)
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     seen = [
         (c["subject"], c["uv_pattern_rebuilds"], c["lockstrip_rebuilds"]) for c in report["commits"]
     ]
-    assert seen == [("first", True, True), ("release", True, False), ("pygments", True, True)]
-    assert any("pygments" in reason for reason in report["commits"][2]["reasons"])
-    download = report["commits"][0]["download"]
-    # markdown-it-py, mdurl, pygments and typing-extensions: what Poetry 2.5.1 plans for
-    # `--only main` (the lock records typing-extensions in main, with no marker)
-    assert download["files"] == 4
-    assert report["scope"] == ["--only-group", "main"]
+    assert seen == [("first", True, True), ("release", True, False), ("upgrade", True, True)]
+    assert any(package in reason for reason in report["commits"][2]["reasons"])
+    assert report["commits"][0]["download"] == {"files": files, "bytes": 0, "unsized": files}
+    assert report["scope"] == scope
 
 
-def _copy(source: Path, repo: Path) -> None:
-    for name in ("pyproject.toml", "poetry.lock"):
+def _copy(source: Path, repo: Path, lock: str) -> None:
+    for name in ("pyproject.toml", lock):
         (repo / name).write_bytes((source / name).read_bytes())
 
 

@@ -13,7 +13,7 @@ import os
 import re
 import sys
 import sysconfig
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from platform import machine
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -30,7 +30,14 @@ from lockstrip.environment.tags import (
     wheel_tags,
 )
 
-__all__ = ["Target", "best_artifact", "lowest_python", "parse_target", "running_target"]
+__all__ = [
+    "Target",
+    "best_artifact",
+    "best_file",
+    "lowest_python",
+    "parse_target",
+    "running_target",
+]
 
 
 #: (os_name, sys_platform, platform_system) per operating system, as uv sets them.
@@ -197,6 +204,18 @@ def best_artifact(package: Mapping[str, Any], target: Target) -> Mapping[str, An
         return best
     sdist: Mapping[str, Any] | None = package.get("sdist")
     return sdist
+
+
+def best_file(files: Sequence[tuple[str, str]], target: Target) -> list[tuple[str, str]]:
+    """Of a lock's (file name, hash) pairs (poetry.lock and pdm.lock name files, not URLs),
+    the one an install on `target` downloads, as a one-item list; empty when none fits."""
+    wheels = [{"filename": f, "hash": h} for f, h in files if f.endswith(".whl")]
+    sdists = [{"filename": f, "hash": h} for f, h in files if not f.endswith(".whl")]
+    table: dict[str, Any] = {"wheels": wheels}
+    if sdists:
+        table["sdist"] = sdists[0]
+    best = best_artifact(table, target)
+    return [(best["filename"], best["hash"])] if best else []
 
 
 def _parse_version(text: str) -> tuple[str, str]:

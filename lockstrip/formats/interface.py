@@ -139,6 +139,16 @@ class LockFormat(ABC, Generic[P]):
         """Fill the wheelhouse `dest` with what one install on `target` downloads; whether
         it holds everything (failures and what cannot be fetched are reported)."""
 
+    #: The module that reads one commit for `lockstrip savings` (its `state` and `reasons`,
+    #: formats/replay.py); None when the format has none.
+    savings_module: str | None = None
+
+    def download_scope(self) -> Scope:
+        """The scope of the generated Dockerfile's download step: what `savings` counts."""
+        from lockstrip.formats.request import Scope
+
+        return Scope(no_dev=True)
+
     def savings(
         self,
         folder: Path,
@@ -152,4 +162,17 @@ class LockFormat(ABC, Generic[P]):
     ) -> Report:
         """What lockstrip's download layer saves over the project's git history, against
         the lock tool's documented Dockerfile (`lockstrip savings`)."""
-        raise FormatError(folder, f"`lockstrip savings` does not read {self.name} projects yet")
+        if self.savings_module is None:
+            raise FormatError(folder, f"`lockstrip savings` does not read {self.name} projects yet")
+        from lockstrip.formats.replay import Replay, replay
+
+        return replay(
+            Replay(self.savings_module, self.lock_file),
+            folder,
+            scope or self.download_scope(),
+            since=since,
+            max_count=max_count,
+            python_version=python_version,
+            python_platform=python_platform,
+            jobs=jobs,
+        )

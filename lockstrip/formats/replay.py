@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from importlib import import_module
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -26,9 +26,19 @@ from lockstrip.formats.savings import CommitReport, Download, Report
 from lockstrip.io.history import Batch, Commit, RevisionFiles, commits, parent, repository
 
 if TYPE_CHECKING:
+    from lockstrip.environment.target import Target
     from lockstrip.formats.request import Scope
 
-__all__ = ["DEFAULT_PLATFORM", "Replay", "file_hash", "replay"]
+__all__ = [
+    "DEFAULT_PLATFORM",
+    "Replay",
+    "explanation_lines",
+    "export_key",
+    "file_hash",
+    "named_files",
+    "replay",
+    "target_for",
+]
 
 #: The platform the report downloads for by default: the generated Dockerfile's linux/amd64.
 DEFAULT_PLATFORM = "x86_64-manylinux_2_28"
@@ -189,3 +199,32 @@ def explanation_lines(explanation: Any) -> tuple[str, ...]:
 
     text = render_text(explanation, colour=False, export_changed=True)
     return tuple(line.strip() for line in text.splitlines() if line.strip())
+
+
+def export_key(files: Mapping[str, str]) -> str:
+    """The hash of an export's files: what a Docker layer that copies it is keyed on."""
+    return file_hash(f"{name}\0{text}".encode() for name, text in files.items())
+
+
+def target_for(
+    project: Any, python_version: str | None, python_platform: str | None, python: str | None
+) -> Target:
+    """The options' target, or the Dockerfile's (`python`, on `DEFAULT_PLATFORM`)."""
+    from lockstrip.environment.target import parse_target
+
+    requires_python, source = project.requires_python
+    if python_version is None and python_platform is None:
+        python_version, python_platform = python, DEFAULT_PLATFORM
+    target = parse_target(python_version, python_platform, requires_python, str(source))
+    assert target is not None  # a platform is given either way
+    return target
+
+
+def named_files(packages: Iterable[Any], target: Target) -> Download:
+    """What downloading `packages` (with lock `files` (name, hash) pairs, no sizes: poetry.lock
+    and pdm.lock) takes on `target`: files counted once (pdm.lock repeats a package with
+    extras, `rfc3986[idna2008]`, with the same files), bytes unknown."""
+    from lockstrip.environment.target import best_file
+
+    found = {file for p in packages if not p.local for file in best_file(p.files, target)}
+    return Download(len(found), 0, len(found))

@@ -108,5 +108,7 @@ class PdmFormat(LockFormat["PdmProject"]):
     ) -> bool:
         raise FormatError(project.lock_path, "`lockstrip fetch` does not read pdm.lock yet")
 
+    savings_module = "lockstrip.formats.pdm.savings"
+
 
 FORMAT = PdmFormat()

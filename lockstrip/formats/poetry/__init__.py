@@ -18,7 +18,6 @@ if TYPE_CHECKING:
     from lockstrip.formats.explanation import Explanation
     from lockstrip.formats.poetry.model import PoetryProject
     from lockstrip.formats.request import Scope, Skip
-    from lockstrip.formats.savings import Report
     from lockstrip.io.export_folder import Export, Mode
 
 __all__ = ["FORMAT", "PoetryFormat"]
@@ -125,28 +124,13 @@ class PoetryFormat(LockFormat["PoetryProject"]):
         )
         return not (result.failed or plan.unavailable)
 
-    def savings(
-        self,
-        folder: Path,
-        *,
-        since: str | None,
-        max_count: int | None,
-        scope: Scope | None,
-        python_version: str | None,
-        python_platform: str | None,
-        jobs: int | None = None,
-    ) -> Report:
-        from lockstrip.formats.poetry.savings import savings
+    savings_module = "lockstrip.formats.poetry.savings"
 
-        return savings(
-            folder,
-            since=since,
-            max_count=max_count,
-            scope=scope,
-            python_version=python_version,
-            python_platform=python_platform,
-            jobs=jobs,
-        )
+    def download_scope(self) -> Scope:
+        """`poetry install --only main`, as the generated Dockerfile's download step."""
+        from lockstrip.formats.request import Scope
+
+        return Scope(only_groups=("main",))
 
 
 FORMAT = PoetryFormat()

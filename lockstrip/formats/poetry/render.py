@@ -96,17 +96,11 @@ def build_export(
 
 
 def best_file(package: Package, target: Target) -> list[tuple[str, str]]:
-    """The file an install on `target` downloads for `package`, as a one-item list; empty
-    when it has no file (a git or directory source)."""
-    from lockstrip.environment.target import best_artifact
+    """The file an install on `target` downloads for `package` (none for a VCS or a local
+    source)."""
+    from lockstrip.environment.target import best_file as best
 
-    wheels = [{"filename": f, "hash": h} for f, h in package.files if f.endswith(".whl")]
-    sdists = [{"filename": f, "hash": h} for f, h in package.files if not f.endswith(".whl")]
-    table: dict[str, Any] = {"wheels": wheels}
-    if sdists:
-        table["sdist"] = sdists[0]
-    best = best_artifact(table, target)
-    return [(best["filename"], best["hash"])] if best else []
+    return best(package.files, target)
 
 
 def _package_view(package: Package, target: Target | None) -> dict[str, Any]:

@@ -17,7 +17,6 @@ if TYPE_CHECKING:
     from lockstrip.environment.target import Target
     from lockstrip.formats.explanation import Explanation
     from lockstrip.formats.request import Scope, Skip
-    from lockstrip.formats.savings import Report
     from lockstrip.formats.uv.model.project import Project
     from lockstrip.io.export_folder import Export, Mode
 
@@ -109,28 +108,7 @@ class UvFormat(LockFormat["Project"]):
         result = fetch(plan, dest, credentials, jobs=jobs, retries=retries, quiet=quiet)
         return not (result.failed or plan.unavailable)
 
-    def savings(
-        self,
-        folder: Path,
-        *,
-        since: str | None,
-        max_count: int | None,
-        scope: Scope | None,
-        python_version: str | None,
-        python_platform: str | None,
-        jobs: int | None = None,
-    ) -> Report:
-        from lockstrip.formats.uv.savings import savings
-
-        return savings(
-            folder,
-            since=since,
-            max_count=max_count,
-            scope=scope,
-            python_version=python_version,
-            python_platform=python_platform,
-            jobs=jobs,
-        )
+    savings_module = "lockstrip.formats.uv.savings"
 
 
 FORMAT = UvFormat()

@@ -17,7 +17,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from lockstrip.formats.replay import DEFAULT_PLATFORM, Replay, explanation_lines, file_hash, replay
+from lockstrip.formats.replay import DEFAULT_PLATFORM, explanation_lines, export_key
 from lockstrip.formats.savings import Download, Report
 
 if TYPE_CHECKING:
@@ -41,14 +41,13 @@ def savings(
 ) -> Report:
     """The report for the uv project in `directory` over its git history (`--no-dev`, as the
     Dockerfile, unless a scope is given)."""
-    from lockstrip.formats.request import Scope
+    from lockstrip.formats.uv import FORMAT
 
-    return replay(
-        Replay(__name__, "uv.lock"),
+    return FORMAT.savings(
         directory,
-        scope or Scope(no_dev=True),
         since=since,
         max_count=max_count,
+        scope=scope,
         python_version=python_version,
         python_platform=python_platform,
         jobs=jobs,
@@ -79,7 +78,7 @@ def state(
     target = parse_target(version, platform, requires_python, str(source))
     assert target is not None
     export = build_export(project, "frozen", scope, target, skip=download_skip(project))
-    key = file_hash(f"{name}\0{text}".encode() for name, text in export.files.items())
+    key = export_key(export.files)
     if previous is not None and previous.export_key == key and previous.download is not None:
         return project, key, previous.download  # the same export holds the same artifacts
     return project, key, _download(project, scope, target)
