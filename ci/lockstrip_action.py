@@ -84,6 +84,16 @@ def python_tag(
     return f"{name}{version[0]}.{version[1]}{threading}"
 
 
+#: Each lock file and the tool whose name starts the default cache key.
+_LOCK_TOOLS = (("poetry.lock", "poetry"), ("pdm.lock", "pdm"))
+
+
+def lock_tool(project: Path) -> str:
+    """The default start of the key: the tool of the project's lock (uv when not Poetry's
+    or PDM's), so one cache never holds two tools' folders."""
+    return next((tool for lock, tool in _LOCK_TOOLS if (project / lock).is_file()), "uv")
+
+
 def key_prefix(prefix: str, env: Mapping[str, str], tag: str) -> str:
     """The cache key without the digest: actions/cache's `restore-keys` falls back on the
     newest cache of the same runner and Python when the dependency set changed."""
@@ -160,7 +170,7 @@ def run(env: Mapping[str, str]) -> int:
         return done.returncode
     line = done.stdout.decode("utf-8").strip()
     digest = line.partition("=")[2]
-    key_start = env.get("INPUT_KEY_PREFIX", "").strip() or "uv"
+    key_start = env.get("INPUT_KEY_PREFIX", "").strip() or lock_tool(Path(project))
     prefix = key_prefix(key_start, env, python_tag([*scope, *target]))
     key = prefix + digest.partition(":")[2]
     _append(env["GITHUB_OUTPUT"], [f"digest={digest}", f"cache-key={key}", f"restore-key={prefix}"])

@@ -218,6 +218,23 @@ def test_action_key_survives_a_version_bump(runner: Runner) -> None:
     assert (BEFORE / "uv.lock").read_bytes() != (AFTER / "uv.lock").read_bytes()
 
 
+POETRY_BUMP = REPO / "fixtures" / "poetry" / "Textualize__rich__version-bump"
+
+
+def test_a_poetry_project_needs_no_configuration(tmp_path: Path) -> None:
+    """The same action on a Poetry project: its key starts with `poetry`, and a release
+    commit (rich's, whose pyproject.toml differs) leaves it as it was."""
+    runner = Runner(tmp_path / "runner", POETRY_BUMP)
+    runner.with_lockstrip()
+    done = [runner.run({"project": side, "scope": "--only main"}) for side in ("before", "after")]
+    assert all("failed" not in d for d in done), done
+    keys = [d["outputs"]["cache-key"] for d in done]
+    digest = lockstrip_digest(POETRY_BUMP / "before", "--only", "main")
+    assert keys[0] == keys[1] == f"poetry-Linux-X64-{python_tag()}-{digest[7:]}"
+    before, after = (POETRY_BUMP / side / "pyproject.toml" for side in ("before", "after"))
+    assert before.read_bytes() != after.read_bytes()
+
+
 # How a workflow writes the inputs as YAML block scalars; the runner hands the action the
 # strings YAML makes of them, trailing newline included.
 _TARGET = "  --python-version 3.12\n  --python-platform linux\n"
