@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -17,7 +16,6 @@ from lockstrip.formats.poetry.model import (
     Package,
     PoetryLockError,
     PoetryProject,
-    normalize,
 )
 from lockstrip.formats.poetry.root import read_root
 from lockstrip.formats.poetry.rules import (
@@ -70,10 +68,9 @@ def build_export(
         root = read_root(project.pyproject, project.pyproject_path)
         doc = keep_groups(doc, set(chosen_groups(root, scope, project)))
         kept = parse_toml(render_pyproject(doc), project.pyproject_path)
-        lock = prune_lock(project, scope, lock, kept)
+        lock, names = prune_lock(project, scope, lock, kept)
         options = poetry_args(scope)
-        names = set(re.findall(r'(?m)^name = "([^"]+)"$', lock))
-        members = {name: m for name, m in members.items() if name in {normalize(n) for n in names}}
+        members = {name: m for name, m in members.items() if name in names}
     files = {PYPROJECT: header(mode, options) + render_pyproject(doc), LOCK: lock}
     warnings = []
     if not fresh:

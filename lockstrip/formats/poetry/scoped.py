@@ -103,15 +103,17 @@ _CONTENT_HASH = re.compile(r'^content-hash = "[0-9a-f]*"(?=\r?$)', re.MULTILINE)
 
 def prune_lock(
     project: PoetryProject, scope: Scope, text: str, pyproject: Mapping[str, Any]
-) -> str:
+) -> tuple[str, frozenset[str]]:
     """poetry.lock's text (local versions already masked) with only the packages the chosen
-    groups and every extra take, and the content-hash of `pyproject`."""
+    groups and every extra take, and the content-hash of `pyproject`; and the names of the
+    packages kept."""
     from lockstrip.formats.request import Scope as Request
 
     root = read_root(project.pyproject, project.pyproject_path)
     chosen = chosen_groups(root, scope, project)
     request = Request(only_groups=chosen or (MAIN,), all_extras=True)
-    kept = {id(package) for package in select(project, request).packages}
+    taken = select(project, request).packages
+    kept = {id(package) for package in taken}
     blocks = re.split(r"(?m)^(?=\[\[package\]\]\r?$)", text)
     head, packages = blocks[0], blocks[1:]
     # The last block runs into [metadata]: cut it there.
@@ -136,4 +138,4 @@ def prune_lock(
     if not body:  # Poetry reads a lock without packages only as `package = []`
         newline = "\r\n" if "\r\n" in text else "\n"
         body = f"package = []{newline}{newline}"
-    return head + body + tail
+    return head + body + tail, frozenset(package.name for package in taken)
