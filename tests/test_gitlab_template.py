@@ -146,6 +146,26 @@ def test_key_survives_a_version_bump(tmp_path: Path) -> None:
     assert (BEFORE / "uv.lock").read_bytes() != (AFTER / "uv.lock").read_bytes()
 
 
+POETRY_BUMP = REPO / "fixtures" / "poetry" / "Textualize__rich__version-bump"
+
+
+def test_a_poetry_project_needs_no_configuration(tmp_path: Path) -> None:
+    """The key job on a Poetry project: `poetry-` and the digest, the same across rich's
+    release commit; `.lockstrip-poetry-cache` caches Poetry's folder under that key."""
+    keys = []
+    for side in ("before", "after"):
+        workspace = copy_project(POETRY_BUMP / side, tmp_path / side)
+        done = job_script("script", workspace, {"LOCKSTRIP_SCOPE": "--only main"})
+        assert done.returncode == 0, done.stderr
+        keys.append(read_dotenv(workspace / "lockstrip.env")["LOCKSTRIP_CACHE_KEY"])
+    hex = digest(POETRY_BUMP / "before", "--only", "main").removeprefix("sha256:")
+    assert keys[0] == keys[1] == f"poetry-{hex}"
+    job = load(TEMPLATE)[".lockstrip-poetry-cache"]
+    assert job["extends"] == ".lockstrip-uv-cache"
+    assert job["variables"]["POETRY_CACHE_DIR"] == "$CI_PROJECT_DIR/.cache/pypoetry"
+    assert job["cache"]["paths"] == [".cache/pypoetry"]
+
+
 def test_key_job_fails_on_a_bad_scope(tmp_path: Path) -> None:
     workspace = copy_project(SMALL, tmp_path / "checkout")
     done = job_script("script", workspace, {"LOCKSTRIP_SCOPE": "--group nope"})
