@@ -3,7 +3,7 @@ and every command reaches the lock only through it."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -21,6 +21,7 @@ from lockstrip.formats.poetry import PoetryFormat
 from lockstrip.formats.request import Scope, Skip
 from lockstrip.formats.uv import UvFormat
 from lockstrip.io.export_folder import Export, Mode
+from lockstrip.io.project_files import ProjectFiles
 
 
 class ToyProject(NamedTuple):
@@ -34,14 +35,8 @@ class ToyFormat(LockFormat[ToyProject]):
     name = "toy"
     lock_file = "toy.lock"
 
-    def read(self, folder: Path) -> ToyProject:
-        return ToyProject(folder, (">=3.10", folder / self.lock_file))
-
-    def read_texts(self, texts: Mapping[str, str], root: Path) -> ToyProject:
-        return self.read(root)
-
-    def read_revision(self, folder: Path, rev: str) -> ToyProject:
-        return self.read(folder)
+    def read_files(self, files: ProjectFiles, root: Path) -> ToyProject:
+        return ToyProject(root, (">=3.10", files.where(self.lock_file)))
 
     def export(
         self,

@@ -16,8 +16,8 @@ from helpers import REPO
 from poetry_oracle import provision as lockers
 
 from lockstrip import __version__
+from lockstrip.formats.poetry import FORMAT as POETRY
 from lockstrip.formats.poetry.dockerfile import POETRY_VERSION, render_dockerfile
-from lockstrip.formats.poetry.model import read_project
 
 POETRY_FIXTURES = REPO / "fixtures" / "poetry"
 PROJECTS = sorted(p.parent for p in POETRY_FIXTURES.glob("*/poetry.lock"))
@@ -26,7 +26,7 @@ RICH = POETRY_FIXTURES / "Textualize__rich"
 
 
 def dockerfile(project: Path) -> str:
-    return render_dockerfile(read_project(project))
+    return render_dockerfile(POETRY.read(project))
 
 
 def instructions(text: str) -> list[str]:
@@ -135,7 +135,7 @@ def test_a_function_of_the_project_not_of_its_place_or_version(tmp_path: Path) -
 def test_notes_members_and_scripts() -> None:
     """Path dependencies are named where their backend is fetched; scripts get a CMD hint."""
     text = dockerfile(MEMBERS)
-    members = sorted(m.path for m in read_project(MEMBERS).members.values() if m.path != ".")
+    members = sorted(m.path for m in POETRY.read(MEMBERS).members.values() if m.path != ".")
     assert len(members) == 11
     note = " ".join(line[2:] for line in text.splitlines() if line.startswith("# Poetry builds"))
     comments = re.sub(r"\n# ", " ", text)

@@ -24,9 +24,9 @@ import pytest
 from e2e.index import Index, serve, write_sdist, write_wheel
 
 from lockstrip.environment.target import Target, running_target
+from lockstrip.formats.poetry import FORMAT as POETRY
 from lockstrip.formats.poetry.fetch import fetch_project, pages
 from lockstrip.formats.poetry.fetch.sources import read_pool, source_of
-from lockstrip.formats.poetry.model import read_project
 
 #: The running interpreter's own platform tag, so that the offline install takes beta's
 #: platform wheel on this machine.
@@ -182,7 +182,7 @@ def test_pypi_pages_json_or_html_one_request_per_page_and_file(
         index = _serve_all(
             stack, tmp_path, {"pypi": [f for fs in files.values() for f in fs]}, **kw
         )["pypi"]
-        project = read_project(write_project(tmp_path / "app", _two_packages(files), ["alpha"]))
+        project = POETRY.read(write_project(tmp_path / "app", _two_packages(files), ["alpha"]))
         out = io.StringIO()
         result, plan = fetch_project(
             project, None, LINUX_311, tmp_path / "wheels", stream=out, pypi=index.url + "/"
@@ -276,9 +276,9 @@ def test_pool_order_follows_poetry(files: dict[str, tuple[Path, ...]], tmp_path:
         (("x", "http://x/simple", "explicit"), ("p", "http://p/simple", "primary")): "p",
     }
     for i, (sources, expected) in enumerate(cases.items()):
-        project = read_project(write_project(tmp_path / str(i), [pkg], ["alpha"], sources))
+        project = POETRY.read(write_project(tmp_path / str(i), [pkg], ["alpha"], sources))
         assert source_of(project.packages[0], read_pool(project)).name == expected
-    project = read_project(
+    project = POETRY.read(
         write_project(tmp_path / "x", [pkg], ["alpha"], [("x", "http://x/s", "explicit")])
     )
     assert [s.name for s in read_pool(project).sources] == ["PyPI", "x"]
@@ -440,7 +440,7 @@ def test_local_skipped_git_reported_url_fetched_from_the_lock(
             'delta = "*"', 'delta = "*"\nmylib = {path = "lib"}\ngitpkg = "*"\nalpha = "*"'
         )
     )
-    project = read_project(folder)
+    project = POETRY.read(folder)
     wants = plan_files(project, None, LINUX_311, read_pool(project, "http://pypi.test/simple/"))
     assert wants.git == ("gitpkg (https://***@git.example/x.git)",)
     assert [(w.filename, w.page, w.url) for w in wants.files] == [

@@ -10,12 +10,12 @@ texts}), `local` (local package name -> edges) and `settings` (section -> key ->
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
-from lockstrip.formats.explanation import KINDS, Change, marker_change
+from lockstrip.formats.explanation import KINDS, Change, Explanation, marker_change
 
-__all__ = ["compare"]
+__all__ = ["compare", "explanation", "version_notes"]
 
 
 def compare(a: Mapping[str, Any], b: Mapping[str, Any]) -> list[Change]:
@@ -250,3 +250,30 @@ def _value_change(kind: str, label: str, a: Any, b: Any) -> Change:
             return Change(kind, label, None, None, f"{label}: {'; '.join(moved)}")
     before, after = _compact(a), _compact(b)
     return Change(kind, label, before, after, f"{label}: {before} → {after}")
+
+
+def explanation(
+    old: tuple[str, Callable[[], Mapping[str, Any]]],
+    new: tuple[str, Callable[[], Mapping[str, Any]]],
+    volatile: Iterable[str],
+) -> Explanation:
+    """An explanation from each side's digest and model (built only when the digests
+    differ); the third-party set changed unless only groups, extras or settings did."""
+    changes = compare(old[1](), new[1]()) if old[0] != new[0] else []
+    third_party = any(change.kind not in ("groups", "extras", "settings") for change in changes)
+    return Explanation(old[0], new[0], third_party, tuple(changes), tuple(volatile))
+
+
+def version_notes(
+    old_root: str | None,
+    new_root: str | None,
+    old_locals: Iterable[tuple[str, str]],
+    new_locals: Iterable[tuple[str, str]],
+) -> list[str]:
+    """The volatile notes of local versions: the root's, then each local package's."""
+    notes = [f"root version {old_root} → {new_root}"] if old_root != new_root else []
+    before = dict(old_locals)
+    for name, version in new_locals:
+        if before.get(name, version) != version:
+            notes.append(f"{name} version {before[name]} → {version}")
+    return notes

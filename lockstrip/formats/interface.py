@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from lockstrip.formats.request import Scope, Skip
     from lockstrip.formats.savings import Report
     from lockstrip.io.export_folder import Export, Mode
+    from lockstrip.io.project_files import ProjectFiles
 
 __all__ = ["Digest", "FormatError", "LockFormat", "LockedProject"]
 
@@ -78,17 +79,30 @@ class LockFormat(ABC, Generic[P]):
         return (folder / self.lock_file).is_file()
 
     @abstractmethod
+    def read_files(self, files: ProjectFiles, root: Path) -> P:
+        """Read and validate the project whose files `files` gives (a folder, files in
+        memory, a git revision); `root` is where it lives, for messages and exports."""
+
     def read(self, folder: Path) -> P:
         """Read and validate the project (or export) in `folder`."""
+        from lockstrip.io.project_files import FolderFiles
 
-    @abstractmethod
+        if not folder.is_dir():
+            raise FormatError(folder, "not a folder" if folder.exists() else "no such folder")
+        return self.read_files(FolderFiles(folder), folder)
+
     def read_texts(self, texts: Mapping[str, str], root: Path) -> P:
         """Read a project from files held in memory (relative path -> text), e.g. an export
         just built, as if they were at `root`."""
+        from lockstrip.io.project_files import MemoryFiles
 
-    @abstractmethod
+        return self.read_files(MemoryFiles(texts, root), root)
+
     def read_revision(self, folder: Path, rev: str) -> P:
         """Read the project in `folder` as it was at git revision `rev`."""
+        from lockstrip.io.git import revision_files
+
+        return self.read_files(revision_files(folder, rev), folder)
 
     @abstractmethod
     def export(

@@ -7,7 +7,7 @@ say what an export keeps, `render` writes the export, the digest and explanation
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from lockstrip.formats.pdm.model import PdmProject
     from lockstrip.formats.request import Scope, Skip
     from lockstrip.io.export_folder import Export, Mode
+    from lockstrip.io.project_files import ProjectFiles
 
 __all__ = ["FORMAT", "PdmFormat"]
 
@@ -29,22 +30,10 @@ class PdmFormat(LockFormat["PdmProject"]):
     name = "pdm"
     lock_file = "pdm.lock"
 
-    def read(self, folder: Path) -> PdmProject:
-        from lockstrip.formats.pdm.model import read_project
-
-        return read_project(folder)
-
-    def read_texts(self, texts: Mapping[str, str], root: Path) -> PdmProject:
+    def read_files(self, files: ProjectFiles, root: Path) -> PdmProject:
         from lockstrip.formats.pdm.model import read_files
-        from lockstrip.io.project_files import MemoryFiles
 
-        return read_files(MemoryFiles(texts, root), root)
-
-    def read_revision(self, folder: Path, rev: str) -> PdmProject:
-        from lockstrip.formats.pdm.model import read_files
-        from lockstrip.io.git import revision_files
-
-        return read_files(revision_files(folder, rev), folder)
+        return read_files(files, root)
 
     def export(
         self,

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from lockstrip.formats.pdm.root import PdmLockError, Root, need, normalize, read_root, strings
-from lockstrip.io.project_files import FolderFiles, ProjectFiles
+from lockstrip.io.project_files import ProjectFiles
 from lockstrip.io.tomlread import parse_toml
 
 __all__ = [
@@ -31,7 +31,6 @@ __all__ = [
     "Root",
     "normalize",
     "read_files",
-    "read_project",
 ]
 
 #: The lock generations lockstrip reads (`[metadata] lock_version`).
@@ -276,10 +275,3 @@ def read_files(files: ProjectFiles, root: Path) -> PdmProject:
         declared=declared,
         members=members,
     )
-
-
-def read_project(directory: Path) -> PdmProject:
-    """Read the PDM project in `directory` (the folder holding pdm.lock)."""
-    if not directory.is_dir():
-        raise PdmLockError(directory, "not a folder" if directory.exists() else "no such folder")
-    return read_files(FolderFiles(directory), directory)

@@ -161,15 +161,14 @@ def _label(project: PdmProject, group: str) -> str:
 
 def volatile_notes(old: PdmProject, new: PdmProject) -> list[str]:
     """What changed among the fields an export masks or drops, for people."""
-    notes = []
-    a, b = _version(old.pyproject), _version(new.pyproject)
-    if a != b:
-        notes.append(f"root version {a} → {b}")
-    old_locals = {p.name: p.version for p in old.packages if p.local}
-    for package in new.packages:
-        before = old_locals.get(package.name)
-        if package.local and before is not None and before != package.version:
-            notes.append(f"{package.name} version {before} → {package.version}")
+    from lockstrip.formats.compare import version_notes
+
+    notes = version_notes(
+        _version(old.pyproject),
+        _version(new.pyproject),
+        ((p.name, p.version) for p in old.packages if p.local),
+        ((p.name, p.version) for p in new.packages if p.local),
+    )
     if old.lock_version != new.lock_version:
         notes.append(f"lock_version {old.lock_version} → {new.lock_version}")
     if old.content_hash != new.content_hash and not notes:
@@ -184,11 +183,10 @@ def _version(doc: Mapping[str, Any]) -> str | None:
 
 def explain(old: PdmProject, new: PdmProject) -> Explanation:
     """What changed from `old` to `new`, third-party changes first."""
-    from lockstrip.formats.compare import compare
+    from lockstrip.formats.compare import explanation
 
-    old_digest, new_digest = compute_digest(old).value, compute_digest(new).value
-    changes = compare(explain_model(old), explain_model(new)) if old_digest != new_digest else []
-    third_party = any(change.kind not in ("groups", "extras", "settings") for change in changes)
-    return Explanation(
-        old_digest, new_digest, third_party, tuple(changes), tuple(volatile_notes(old, new))
+    return explanation(
+        (compute_digest(old).value, lambda: explain_model(old)),
+        (compute_digest(new).value, lambda: explain_model(new)),
+        volatile_notes(old, new),
     )

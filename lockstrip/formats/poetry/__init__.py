@@ -7,7 +7,7 @@ say what an export keeps, `render` writes the export, the digest and explanation
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from lockstrip.formats.poetry.model import PoetryProject
     from lockstrip.formats.request import Scope, Skip
     from lockstrip.io.export_folder import Export, Mode
+    from lockstrip.io.project_files import ProjectFiles
 
 __all__ = ["FORMAT", "PoetryFormat"]
 
@@ -29,22 +30,10 @@ class PoetryFormat(LockFormat["PoetryProject"]):
     name = "poetry"
     lock_file = "poetry.lock"
 
-    def read(self, folder: Path) -> PoetryProject:
-        from lockstrip.formats.poetry.model import read_project
-
-        return read_project(folder)
-
-    def read_texts(self, texts: Mapping[str, str], root: Path) -> PoetryProject:
+    def read_files(self, files: ProjectFiles, root: Path) -> PoetryProject:
         from lockstrip.formats.poetry.model import read_files
-        from lockstrip.io.project_files import MemoryFiles
 
-        return read_files(MemoryFiles(texts, root), root)
-
-    def read_revision(self, folder: Path, rev: str) -> PoetryProject:
-        from lockstrip.formats.poetry.model import read_files
-        from lockstrip.io.git import revision_files
-
-        return read_files(revision_files(folder, rev), folder)
+        return read_files(files, root)
 
     def export(
         self,
@@ -95,7 +84,6 @@ class PoetryFormat(LockFormat["PoetryProject"]):
         packages: Sequence[str] = (),
     ) -> str:
         from lockstrip.formats.poetry.dockerfile import render_dockerfile
-        from lockstrip.formats.poetry.model import read_project
         from lockstrip.formats.uv.render.dockerfile_inputs import parse_lockstrip_spec
 
         where = folder / self.lock_file
@@ -104,7 +92,7 @@ class PoetryFormat(LockFormat["PoetryProject"]):
         if packages:
             raise FormatError(where, "--package is for uv workspaces; Poetry projects take none")
         source = parse_lockstrip_spec(lockstrip_spec)
-        return render_dockerfile(read_project(folder), lockstrip=source)
+        return render_dockerfile(self.read(folder), lockstrip=source)
 
     def fetch(
         self,

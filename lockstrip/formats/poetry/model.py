@@ -18,7 +18,7 @@ from typing import Any, NamedTuple
 
 from lockstrip.formats.interface import FormatError
 from lockstrip.formats.poetry.constraints import alternatives
-from lockstrip.io.project_files import FolderFiles, ProjectFiles
+from lockstrip.io.project_files import ProjectFiles
 from lockstrip.io.tomlread import parse_toml
 
 __all__ = [
@@ -30,7 +30,6 @@ __all__ = [
     "PoetryProject",
     "normalize",
     "read_files",
-    "read_project",
 ]
 
 #: The lock generations lockstrip reads (`[metadata] lock-version`).
@@ -312,10 +311,3 @@ def read_files(files: ProjectFiles, root: Path) -> PoetryProject:
         pyproject=pyproject,
         members=members,
     )
-
-
-def read_project(directory: Path) -> PoetryProject:
-    """Read the Poetry project in `directory` (the folder holding poetry.lock)."""
-    if not directory.is_dir():
-        raise PoetryLockError(directory, "not a folder" if directory.exists() else "no such folder")
-    return read_files(FolderFiles(directory), directory)

@@ -201,15 +201,14 @@ def explain_model(project: PoetryProject) -> dict[str, Any]:
 
 def volatile_notes(old: PoetryProject, new: PoetryProject) -> list[str]:
     """What changed among the fields an export masks or drops, for people."""
-    notes = []
-    a, b = _version(old.pyproject), _version(new.pyproject)
-    if a != b:
-        notes.append(f"root version {a} → {b}")
-    old_locals = {p.name: p.version for p in old.packages if p.local}
-    for package in new.packages:
-        before = old_locals.get(package.name)
-        if package.local and before is not None and before != package.version:
-            notes.append(f"{package.name} version {before} → {package.version}")
+    from lockstrip.formats.compare import version_notes
+
+    notes = version_notes(
+        _version(old.pyproject),
+        _version(new.pyproject),
+        ((p.name, p.version) for p in old.packages if p.local),
+        ((p.name, p.version) for p in new.packages if p.local),
+    )
     if old.generated_by != new.generated_by:
         notes.append(f"lock written by Poetry {old.generated_by} → {new.generated_by}")
     if old.content_hash != new.content_hash and not notes:
@@ -226,11 +225,10 @@ def _version(doc: Mapping[str, Any]) -> str | None:
 
 def explain(old: PoetryProject, new: PoetryProject) -> Explanation:
     """What changed from `old` to `new`, third-party changes first."""
-    from lockstrip.formats.compare import compare
+    from lockstrip.formats.compare import explanation
 
-    old_digest, new_digest = compute_digest(old).value, compute_digest(new).value
-    changes = compare(explain_model(old), explain_model(new)) if old_digest != new_digest else []
-    third_party = any(change.kind not in ("groups", "extras", "settings") for change in changes)
-    return Explanation(
-        old_digest, new_digest, third_party, tuple(changes), tuple(volatile_notes(old, new))
+    return explanation(
+        (compute_digest(old).value, lambda: explain_model(old)),
+        (compute_digest(new).value, lambda: explain_model(new)),
+        volatile_notes(old, new),
     )

@@ -7,7 +7,7 @@ fills a wheelhouse. `FORMAT` is what the commands call (`formats.interface.LockF
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from lockstrip.formats.request import Scope, Skip
     from lockstrip.formats.uv.model.project import Project
     from lockstrip.io.export_folder import Export, Mode
+    from lockstrip.io.project_files import ProjectFiles
 
 __all__ = ["FORMAT", "UvFormat"]
 
@@ -34,16 +35,10 @@ class UvFormat(LockFormat["Project"]):
 
         return read_project(folder)
 
-    def read_texts(self, texts: Mapping[str, str], root: Path) -> Project:
-        from lockstrip.formats.uv.model.project import MemoryFiles, read_files
-
-        return read_files(MemoryFiles(texts, root), root)
-
-    def read_revision(self, folder: Path, rev: str) -> Project:
+    def read_files(self, files: ProjectFiles, root: Path) -> Project:
         from lockstrip.formats.uv.model.project import read_files
-        from lockstrip.io.git import revision_files
 
-        return read_files(revision_files(folder, rev), folder)
+        return read_files(files, root)
 
     def export(
         self,
