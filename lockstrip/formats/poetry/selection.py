@@ -80,10 +80,12 @@ def chosen_extras(root: Root, scope: Scope | None, project: PoetryProject) -> tu
     return tuple(sorted({normalize(name) for name in scope.extras}))
 
 
-def _applies(dep: Dependency, env: Mapping[str, str] | None) -> bool:
+def _applies(dep: Dependency, env: Mapping[str, str] | None, extras: Iterable[str] = ()) -> bool:
+    """Whether an edge applies on the target; an `extra == "x"` clause (an optional
+    dependency's, as the lock writes it) holds when the dependent's extra x is asked for."""
     if env is None or not dep.markers:
         return True
-    return evaluate(dep.markers, env) is not False
+    return evaluate(dep.markers, env, frozenset(extras)) is not False
 
 
 def _candidates(
@@ -130,7 +132,7 @@ def select(
                 _requirement_name(text) for extra in seen for text in package.extras.get(extra, ())
             }
             for edge in package.dependencies:
-                if (edge.optional and edge.name not in on) or not _applies(edge, env):
+                if (edge.optional and edge.name not in on) or not _applies(edge, env, seen):
                     continue
                 queue.append((edge, frozenset(edge.extras) | _extras_of(package, edge.name, seen)))
     if project.lock_version == "2.1":  # Poetry 2 installs what the lock records per group
