@@ -68,6 +68,13 @@ def _cases() -> list[Case]:
 
 
 CASES = _cases()
+#: The two largest locks (243 packages, ~20 scopes each): their offline checks take seconds,
+#: so they run in the slow tier; every other project runs in the fast one.
+_LARGEST = ("strawberry-graphql__strawberry", "strawberry-graphql__strawberry__version-bump")
+TIERED = [
+    pytest.param(case, id=case.name, marks=[pytest.mark.slow] if case.name in _LARGEST else [])
+    for case in CASES
+]
 BY_NAME = {case.name: case for case in CASES}
 PAIRS = sorted(path for path in FIXTURES.iterdir() if (path / "before").is_dir())
 
@@ -414,7 +421,7 @@ def test_a_real_release_changes_no_export_byte_and_no_digest(pair: Path) -> None
     _assert_same_outputs(pair / "before" / lock_dir, pair / "after" / lock_dir)
 
 
-@pytest.mark.parametrize("case", CASES, ids=[case.name for case in CASES])
+@pytest.mark.parametrize("case", TIERED)
 def test_a_made_release_changes_no_export_byte_and_no_digest(case: Case, tmp_path: Path) -> None:
     bumped = bumped_copy(case, tmp_path / "bumped")
     project = read_project(bumped)
@@ -432,7 +439,7 @@ def _version_of(doc: dict[str, Any]) -> str | None:
     return version if isinstance(version, str) else None
 
 
-@pytest.mark.parametrize("case", CASES, ids=[case.name for case in CASES])
+@pytest.mark.parametrize("case", TIERED)
 def test_masked_versions_agree_across_the_export(case: Case) -> None:
     """A member's masked version is the same in its pyproject and in the lock's entry, and
     every locked package's constraint on the root or a member allows the masked version."""
@@ -503,18 +510,22 @@ def _reaches(choice: Choice | None, group: str, optional: frozenset[str]) -> boo
     return group not in optional or group in scope.groups
 
 
-@pytest.mark.parametrize("case", CASES, ids=[case.name for case in CASES])
+@pytest.mark.parametrize("case", TIERED)
 def test_a_dependency_change_changes_the_digest_of_the_scopes_it_reaches(case: Case) -> None:
     from lockstrip.formats.poetry import FORMAT
     from lockstrip.formats.poetry.render import compute_digest
+    from lockstrip.io.tomlwrite import render_pyproject
 
     project = read_project(case.tree / case.lock_dir)
     root = read_root(project.pyproject, project.pyproject_path)
     choices: list[Choice | None] = [None, *scopes(project)]
+    before = {
+        (choice, target): compute_digest(project, choice and choice.scope, target).value
+        for choice in choices
+        for target in (None, TARGET)
+    }
     for group in sorted(root.groups):
         changed = add_dependency(project.pyproject, group)
-        from lockstrip.io.tomlwrite import render_pyproject
-
         texts = {"poetry.lock": project.lock_text, "pyproject.toml": render_pyproject(changed)}
         for member in project.members.values():
             if member.pyproject is not None and member.path != ".":
@@ -523,7 +534,7 @@ def test_a_dependency_change_changes_the_digest_of_the_scopes_it_reaches(case: C
         for choice in choices:
             scope = None if choice is None else choice.scope
             for target in (None, TARGET):
-                old = compute_digest(project, scope, target).value
+                old = before[(choice, target)]
                 new = compute_digest(other, scope, target).value
                 label = "whole lock" if choice is None else choice.label
                 expected = _reaches(choice, group, root.optional_groups)
@@ -531,3 +542,101 @@ def test_a_dependency_change_changes_the_digest_of_the_scopes_it_reaches(case: C
                     f"{PROBE} added to group {group}: the digest of {label} "
                     f"({'3.11' if target else 'any'}) {'kept' if expected else 'changed'}"
                 )
+
+
+# -- 4. bad input: exit 2, one line naming the file and the field ----------------------------
+
+
+def _cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    from lockstrip.cli import run
+
+    code = run(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def _one_line_error(err: str, *names: str) -> None:
+    assert "Traceback" not in err
+    assert err.count("\n") == 1 and err.startswith("lockstrip: error: "), err
+    for name in names:
+        assert name in err, f"{name!r} not in {err!r}"
+
+
+@pytest.fixture
+def rich(tmp_path: Path) -> Path:
+    return Path(shutil.copytree(FIXTURES / "Textualize__rich", tmp_path / "rich"))
+
+
+@pytest.mark.parametrize("command", ["digest", "export"])
+def test_an_unknown_lock_version_is_refused(
+    rich: Path, command: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    lock = rich / "poetry.lock"
+    lock.write_text(lock.read_text().replace('lock-version = "2.1"', 'lock-version = "3.0"'))
+    extra = ["--out", str(rich / "out")] if command == "export" else []
+    code, out, err = _cli(capsys, command, str(rich), *extra)
+    assert code == 2 and out == ""
+    _one_line_error(err, str(lock), "metadata.lock-version", "'3.0'")
+    assert not (rich / "out").exists()
+
+
+def test_two_locks_need_lock_file(rich: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (rich / "uv.lock").write_text("version = 1\n")
+    code, _, err = _cli(capsys, "digest", str(rich))
+    assert code == 2
+    _one_line_error(err, "uv.lock", "poetry.lock", "--lock")
+    code, out, _ = _cli(capsys, "digest", str(rich), "--lock", "poetry.lock", "--json")
+    assert code == 0
+    (rich / "uv.lock").unlink()
+    assert _cli(capsys, "digest", str(rich), "--json")[1] == out  # the Poetry digest
+
+
+@pytest.mark.parametrize(
+    ("broken", "field"),
+    [
+        # a files entry without its hash
+        (lambda text: re.sub(r', hash = "sha256:[0-9a-f]+"\}', "}", text, count=1), ".hash"),
+        # [package.dependencies] written as a string
+        (
+            lambda text: text.replace(
+                "[package.dependencies]\n", 'dependencies = "six"\n[package.x]\n', 1
+            ),
+            ".dependencies",
+        ),
+        # a dependency constraint that is no constraint
+        (
+            lambda text: re.sub(
+                r'(?m)^(?!python-versions)([\w-]+ = )">=[^"]*"$', r'\1">=1 banana"', text, count=1
+            ),
+            ".dependencies.",
+        ),
+        # no content-hash
+        (lambda text: re.sub(r"(?m)^content-hash = .*$", "", text), "metadata.content-hash"),
+    ],
+    ids=["file-without-hash", "dependencies-not-a-table", "bad-constraint", "no-content-hash"],
+)
+def test_a_broken_lock_names_its_file_and_field(
+    rich: Path, broken: Any, field: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    lock = rich / "poetry.lock"
+    text = lock.read_text()
+    changed = broken(text)
+    assert changed != text
+    lock.write_text(changed)
+    for command in (["digest", str(rich)], ["export", str(rich), "--out", str(rich / "out")]):
+        code, _, err = _cli(capsys, *command)
+        assert code == 2, err
+        _one_line_error(err, str(lock), field)
+        assert re.search(r"package\[\d+\]|metadata\.", err), err
+    assert not (rich / "out").exists()
+
+
+@pytest.mark.parametrize(
+    "option", [["--with", "nope"], ["--without", "nope"], ["--only", "nope"], ["-E", "nope"]]
+)
+def test_an_unknown_group_or_extra_is_refused(
+    rich: Path, option: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = _cli(capsys, "digest", str(rich), *option)
+    assert code == 2
+    _one_line_error(err, str(rich / "pyproject.toml"), "'nope'")
