@@ -197,11 +197,9 @@ def _prefetch(name: str, locker: str, choices: list[Choice], *, export: bool = T
     copies(name)  # made once, before the threads read them
     which = ("original", "export") if export else ("original",)
     with ThreadPoolExecutor(max_workers=4) as pool:
-        futures = [pool.submit(check, name, copy, locker) for copy in which]
-        futures += [
-            pool.submit(plan, name, copy, c.args, locker) for c in choices for copy in which
-        ]
-        for future in futures:
+        checks = [pool.submit(check, name, copy, locker) for copy in which]
+        plans = [pool.submit(plan, name, copy, c.args, locker) for c in choices for copy in which]
+        for future in [*checks, *plans]:
             future.result()
 
 
