@@ -199,8 +199,10 @@ def _prefetch(name: str, locker: str, choices: list[Choice], *, export: bool = T
     with ThreadPoolExecutor(max_workers=4) as pool:
         checks = [pool.submit(check, name, copy, locker) for copy in which]
         plans = [pool.submit(plan, name, copy, c.args, locker) for c in choices for copy in which]
-        for future in [*checks, *plans]:
-            future.result()
+        for done in checks:
+            done.result()
+        for waited in plans:
+            waited.result()
 
 
 def _need(locker: str) -> None:
