@@ -140,21 +140,24 @@ def select(
         packages = tuple(
             p
             for p in project.packages
-            if (id(p) in taken if p.optional else _recorded(p, chosen, env))
+            if (id(p) in taken if p.optional else _recorded(p, chosen, env, extras))
         )
     else:
         packages = tuple(p for p in project.packages if id(p) in taken)
     return Selection(groups, extras, packages)
 
 
-def _recorded(package: Package, chosen: set[str], env: Mapping[str, str] | None) -> bool:
+def _recorded(
+    package: Package, chosen: set[str], env: Mapping[str, str] | None, extras: Iterable[str]
+) -> bool:
     """Whether lock 2.1's `groups` and `markers` put `package` in one of the `chosen` groups
-    on the target (on any, without one)."""
+    on the target (on any, without one); `extra == "x"` in a recorded marker holds when the
+    project's extra x is asked for, as in Poetry 2's installer."""
     for group in chosen.intersection(package.groups):
         marker = package.markers
         if isinstance(marker, Mapping):
             marker = marker.get(group)
-        if env is None or not marker or evaluate(marker, env) is not False:
+        if env is None or not marker or evaluate(marker, env, frozenset(extras)) is not False:
             return True
     return False
 
