@@ -341,8 +341,13 @@ def _selection_agrees(name: str, choices: list[Choice]) -> None:
 
 @pytest.mark.parametrize(
     ("name", "label"),
-    # lock 1.1 with a `python = "<3.9"` dependency table: excluded from `--only main`
-    [*((name, "default") for name in FAST), ("Textualize__rich__at-b9c9eb5", "--only main")],
+    [
+        *((name, "default") for name in FAST),
+        # lock 1.1 with a `python = "<3.9"` dependency table: excluded from `--only main`
+        ("Textualize__rich__at-b9c9eb5", "--only main"),
+        # lock 2.1 recording cffi for main as `extra == "aiohttp" or extra == "all"`
+        ("nonebot__nonebot2", "-E aiohttp"),
+    ],
 )
 def test_the_selection_takes_what_poetry_plans(name: str, label: str) -> None:
     project = read_project(BY_NAME[name].tree / BY_NAME[name].lock_dir)
