@@ -140,7 +140,7 @@ def select(
         packages = tuple(
             p
             for p in project.packages
-            if (id(p) in taken if p.optional else _recorded(p, chosen, env, extras))
+            if _recorded(p, chosen, env, extras) and (id(p) in taken or not p.optional)
         )
     else:
         packages = tuple(p for p in project.packages if id(p) in taken)
@@ -151,13 +151,15 @@ def _recorded(
     package: Package, chosen: set[str], env: Mapping[str, str] | None, extras: Iterable[str]
 ) -> bool:
     """Whether lock 2.1's `groups` and `markers` put `package` in one of the `chosen` groups
-    on the target (on any, without one); `extra == "x"` in a recorded marker holds when the
-    project's extra x is asked for, as in Poetry 2's installer."""
+    on the target (on some target, without one); `extra == "x"` in a recorded marker holds
+    when the project's extra x is asked for, target or not, as in Poetry 2's installer
+    (wemake's two optional rpds-py, one for Python < 3.14, one for 3.14+, both `extra ==
+    "mcp"`)."""
     for group in chosen.intersection(package.groups):
         marker = package.markers
         if isinstance(marker, Mapping):
             marker = marker.get(group)
-        if env is None or not marker or evaluate(marker, env, frozenset(extras)) is not False:
+        if not marker or evaluate(marker, env, frozenset(extras)) is not False:
             return True
     return False
 
