@@ -91,10 +91,9 @@ def scopes(project: PoetryProject) -> list[Choice]:
     """Every scope worth asking of a project: default, `--only main`, `--with` each optional
     group, `--without` each other group, `--all-extras` and each extra."""
     root = read_root(project.pyproject, project.pyproject_path)
-    found = [
-        Choice("default", (), Scope()),
-        Choice("--only main", ("--only", MAIN), Scope(only_groups=(MAIN,))),
-    ]
+    found = [Choice("default", (), Scope())]
+    if root.groups[MAIN]:  # without main dependencies Poetry refuses `--only main` (poetry-core)
+        found.append(Choice("--only main", ("--only", MAIN), Scope(only_groups=(MAIN,))))
     for group in sorted(root.optional_groups):
         found.append(Choice(f"--with {group}", ("--with", group), Scope(groups=(group,))))
     for group in sorted(set(root.groups) - root.optional_groups - {MAIN}):
