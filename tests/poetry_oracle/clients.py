@@ -37,12 +37,12 @@ POETRIES = (POETRY_2, POETRY_1)
 
 #: A closed port: every request that honours the proxy variables fails at once.
 _NOWHERE = "http://127.0.0.1:9"
-#: `poetry install --dry-run`: "  - Installing name (1.2.3)" and, for packages outside the
-#: requested groups, "... (1.2.3): Skipped for the following reason: Not required"; a git
-#: package adds its commit: "Installing gitpkg (0.1 6257a0f)".
+#: `poetry install --dry-run`: "  - Installing name (1.2.3)", for a git package
+#: "  - Installing name (1.2.3 abc1234)" (the version, then the revision), and, for packages
+#: outside the requested groups, "... (1.2.3): Skipped for the following reason: Not required".
 _POETRY_OP = re.compile(
     r"^\s*-\s+(?P<op>Installing|Updating|Downgrading|Removing)\s+(?P<name>\S+)\s+"
-    r"\((?:[^()]*->\s*)?(?P<version>[^()\s]+)(?:\s+[0-9a-f]+)?\)(?P<skipped>:\s*Skipped.*)?$"
+    r"\((?:[^()]*->\s*)?(?P<version>[^()\s]+)(?:\s+[^()\s]+)?\)(?P<skipped>:\s*Skipped.*)?$"
 )
 #: `pdm install --dry-run`: "  - name 1.2.3" under "Packages to add:".
 _PDM_OP = re.compile(r"^\s*-\s+(?P<name>\S+)\s+(?P<version>\S+)")

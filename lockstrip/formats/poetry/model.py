@@ -158,12 +158,18 @@ def _dependency(name: str, value: Any, path: Path, field: str) -> list[Dependenc
     markers = table.get("markers")
     if markers is not None:
         _need(markers, str, path, f"{field}.markers")
-    python = table.get("python")
-    if python is not None:  # `python = "<3.11"`: the dependency holds on those Pythons only
-        _need(python, str, path, f"{field}.python")
-        _check_constraint(python, path, f"{field}.python")
-        both = [m for m in (markers, _python_marker(python)) if m]
-        markers = " and ".join(f"({m})" for m in both) if len(both) > 1 else next(iter(both), None)
+    # poetry-core's factory: `python` and `platform` narrow the marker (python_version,
+    # sys_platform), intersected with `markers`.
+    narrowed = [markers]
+    for key, make in (("python", _python_marker), ("platform", _platform_marker)):
+        if key in table:
+            value = _need(table[key], str, path, f"{field}.{key}")
+            try:
+                narrowed.append(make(value))
+            except ValueError as error:
+                raise PoetryLockError(path, str(error), field=f"{field}.{key}") from None
+    found = [marker for marker in narrowed if marker]
+    markers = found[0] if len(found) == 1 else " and ".join(f"({m})" for m in found) or None
     extras = _need(table.get("extras", []), list, path, f"{field}.extras")
     for i, extra in enumerate(extras):
         _need(extra, str, path, f"{field}.extras[{i}]")
@@ -174,14 +180,36 @@ def _dependency(name: str, value: Any, path: Path, field: str) -> list[Dependenc
 
 
 def _python_marker(constraint: str) -> str | None:
-    """Poetry's `python` constraint as a marker on python_full_version (None: any)."""
-    found = [
-        " and ".join(f'python_full_version {s.operator} "{s.version}"' for s in spec)
-        for spec in alternatives(constraint)
-    ]
-    if not all(found):
-        return None
-    return found[0] if len(found) == 1 else " or ".join(f"({a})" for a in found)
+    """A `python = "..."` constraint as a marker (None for any Python): python_version for
+    X.Y bounds, python_full_version where the bound names a patch release."""
+    found = []
+    for spec in alternatives(constraint):
+        clauses = []
+        for item in sorted(spec, key=str):
+            release = item.version.split("+")[0].removesuffix(".*")
+            variable = "python_full_version" if release.count(".") >= 2 else "python_version"
+            clauses.append(f'{variable} {item.operator} "{item.version}"')
+        if not clauses:
+            return None
+        found.append(" and ".join(clauses))
+    if len(found) == 1:
+        return found[0]
+    return " or ".join(f"({alternative})" for alternative in found)
+
+
+def _platform_marker(constraint: str) -> str | None:
+    """A `platform = "linux || darwin"` constraint as a sys_platform marker."""
+    found = []
+    for alternative in re.split(r"\|\|?", constraint):
+        value = alternative.strip()
+        if value in ("", "*"):
+            return None
+        negated = value.startswith("!")
+        value = value.lstrip("!=").strip()
+        if not re.fullmatch(r"[A-Za-z0-9_.-]+", value):
+            raise ValueError(f"not a platform: {constraint!r}")
+        found.append(f'sys_platform {"!=" if negated else "=="} "{value}"')
+    return " or ".join(found)
 
 
 def _check_constraint(constraint: str, path: Path, field: str) -> None:

@@ -121,22 +121,23 @@ def strip_pyproject(doc: Mapping[str, Any], version: str) -> dict[str, Any]:
 
 def mask_lock(text: str, versions: Mapping[int, str]) -> str:
     """poetry.lock with the `version` of the packages numbered in `versions` (their order
-    in the lock) replaced; every other byte, the first line's too, kept (Poetry 2.3+ reads
-    how content-hash was made from the first line)."""
-    lines = text.split("\n")
+    in the lock) replaced; every other byte, the first line's and the line endings too, kept
+    (Poetry 2.3+ reads how content-hash was made from the first line; a lock written on
+    Windows ends its lines with CRLF)."""
+    lines = text.splitlines(keepends=True)
     index = -1
     in_package = False
-    for at, line in enumerate(lines):
-        bare = line.rstrip("\r")  # a lock checked out with CRLF line ends keeps them
-        if bare == "[[package]]":
+    for at, raw in enumerate(lines):
+        line = raw.rstrip("\r\n")
+        if line == "[[package]]":
             index += 1
             in_package = True
-        elif bare.startswith("["):
+        elif line.startswith("["):
             in_package = False
-        elif in_package and index in versions and bare.startswith("version = "):
-            lines[at] = f'version = "{versions[index]}"' + line[len(bare) :]
+        elif in_package and index in versions and line.startswith("version = "):
+            lines[at] = f'version = "{versions[index]}"' + raw[len(line) :]
             in_package = False
-    return "\n".join(lines)
+    return "".join(lines)
 
 
 def local_versions(project: PoetryProject) -> dict[int, str]:

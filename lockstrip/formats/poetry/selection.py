@@ -80,14 +80,12 @@ def chosen_extras(root: Root, scope: Scope | None, project: PoetryProject) -> tu
     return tuple(sorted({normalize(name) for name in scope.extras}))
 
 
-def _applies(
-    dep: Dependency, env: Mapping[str, str] | None, extras: frozenset[str] = frozenset()
-) -> bool:
-    """Whether `dep`'s marker holds on the target; `extra == "x"` holds for the `extras`
-    asked of the package that declares it."""
+def _applies(dep: Dependency, env: Mapping[str, str] | None, extras: Iterable[str] = ()) -> bool:
+    """Whether an edge applies on the target; an `extra == "x"` clause (an optional
+    dependency's, as the lock writes it) holds when the dependent's extra x is asked for."""
     if env is None or not dep.markers:
         return True
-    return evaluate(dep.markers, env, extras) is not False
+    return evaluate(dep.markers, env, frozenset(extras)) is not False
 
 
 def _candidates(
@@ -134,9 +132,7 @@ def select(
                 _requirement_name(text) for extra in seen for text in package.extras.get(extra, ())
             }
             for edge in package.dependencies:
-                if (edge.optional and edge.name not in on) or not _applies(
-                    edge, env, frozenset(seen)
-                ):
+                if (edge.optional and edge.name not in on) or not _applies(edge, env, seen):
                     continue
                 queue.append((edge, frozenset(edge.extras) | _extras_of(package, edge.name, seen)))
     if project.lock_version == "2.1":  # Poetry 2 installs what the lock records per group
@@ -144,7 +140,7 @@ def select(
         packages = tuple(
             p
             for p in project.packages
-            if (id(p) in taken if p.optional else _recorded(p, chosen, env, frozenset(extras)))
+            if _recorded(p, chosen, env, extras) and (id(p) in taken or not p.optional)
         )
     else:
         packages = tuple(p for p in project.packages if id(p) in taken)
@@ -152,16 +148,18 @@ def select(
 
 
 def _recorded(
-    package: Package, chosen: set[str], env: Mapping[str, str] | None, extras: frozenset[str]
+    package: Package, chosen: set[str], env: Mapping[str, str] | None, extras: Iterable[str]
 ) -> bool:
     """Whether lock 2.1's `groups` and `markers` put `package` in one of the `chosen` groups
-    on the target (on any, without one), with the root's `extras` requested: a package only
-    an extra takes is recorded `optional = false` with `extra == "x"` in its marker."""
+    on the target (on some target, without one); `extra == "x"` in a recorded marker holds
+    when the project's extra x is asked for, target or not, as in Poetry 2's installer
+    (wemake's two optional rpds-py, one for Python < 3.14, one for 3.14+, both `extra ==
+    "mcp"`)."""
     for group in chosen.intersection(package.groups):
         marker = package.markers
         if isinstance(marker, Mapping):
             marker = marker.get(group)
-        if env is None or not marker or evaluate(marker, env, extras) is not False:
+        if not marker or evaluate(marker, env, frozenset(extras)) is not False:
             return True
     return False
 
