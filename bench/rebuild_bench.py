@@ -60,7 +60,6 @@ from lockstrip import __version__  # noqa: E402
 from lockstrip.dockerfile import UV_VERSION  # noqa: E402
 
 CORPUS = ROOT / "fixtures" / "corpus"
-SHARED = ROOT.parent / "shared" / "corpus"
 TARGET = ("3.11", "x86_64-manylinux_2_28")
 #: Build backends the projects name, for the image's build (not in any lock).
 BACKENDS = ("setuptools==80.9.0", "wheel==0.45.1")
@@ -72,11 +71,17 @@ class Project:
     source: Path
     #: Files to add to the copied pyproject files and lock: the project's own sources.
     files: dict[str, str]
-    #: The pyproject.toml whose version the bump edits; the module the source edit edits.
-    versioned: str
+    #: The pyproject.toml files whose versions the bump edits (the first also gets the added
+    #: dependency); the module the source edit edits.
+    versioned: tuple[str, ...]
     module: str
+    #: Keep what the image installs: the members' dev groups and extras go (and the Python
+    #: floor is raised to the image's) before relocking, so the local index serves only the
+    #: image's dependency set with its locked versions.
+    trim: bool = False
 
 
+REBUILD = ROOT / "fixtures" / "rebuild"
 PROJECTS = {
     "single": Project(
         "single",
@@ -85,20 +90,38 @@ PROJECTS = {
             "README.md": "# uv-docker-example\n",
             "src/uv_docker_example/__init__.py": 'def hello() -> None:\n    print("hello")\n',
         },
-        "pyproject.toml",
+        ("pyproject.toml",),
         "src/uv_docker_example/__init__.py",
     ),
     "workspace": Project(
         "workspace",
-        SHARED / "langchain-ai__langgraph__libs__cli__uv-examples__monorepo",
+        REBUILD / "langchain-ai__langgraph__libs__cli__uv-examples__monorepo",
         {
             "apps/agent/src/agent/__init__.py": "",
             "libs/shared/src/shared/__init__.py": "",
         },
         # The root (virtual, `package = false`) is what `uv sync` installs: its release
-        # and its dependencies are what the image sees; the library is its source.
-        "pyproject.toml",
+        # and its dependencies are what the image sees; the bump also moves the library's
+        # release, which the lock records; the library is the edited source.
+        ("pyproject.toml", "libs/shared/pyproject.toml"),
         "libs/shared/src/shared/__init__.py",
+    ),
+    "large": Project(
+        "large",
+        CORPUS / "microsoft__autogen__python__at-fa826ab",
+        {
+            "packages/agbench/README.md": "# agbench\n",
+            "packages/agbench/src/agbench/__init__.py": "",
+            "packages/agbench/src/agbench/version.py": '__version__ = "0.0.1a1"\n',
+            "packages/autogen-core/README.md": "# autogen-core\n",
+            "packages/autogen-core/src/autogen_core/__init__.py": "",
+            "packages/team-one/readme.md": "# team-one\n",
+            "packages/team-one/src/team_one/__init__.py": "",
+        },
+        # A project-less root: `uv sync` installs its three members.
+        ("packages/team-one/pyproject.toml", "packages/autogen-core/pyproject.toml"),
+        "packages/team-one/src/team_one/__init__.py",
+        trim=True,
     ),
 }
 PATTERNS = ("lockstrip", "uv-guide", "cache-mount")
@@ -141,15 +164,46 @@ def wheel_cache(project: Project) -> Path:
     return provision.cache_dir() / "bench-wheels" / project.source.name
 
 
-def _chosen_files(lock: dict[str, Any]) -> list[dict[str, Any]]:
-    """One file per registry package version: the target's best wheel, else the smallest."""
+def _installed(lock: dict[str, Any]) -> set[tuple[str, str | None]]:
+    """The (name, version) pairs a trimmed project's relock keeps, under any marker: what the
+    workspace's packages and the root's requirements need, without dev groups or extras
+    except those the dependencies themselves name."""
+    by_name: dict[str, list[dict[str, Any]]] = {}
+    for package in lock["package"]:
+        by_name.setdefault(package["name"], []).append(package)
+    manifest = lock.get("manifest", {})
+    roots = [
+        *((name, ()) for name in manifest.get("members", [])),
+        *((r["name"], tuple(r.get("extra", []))) for r in manifest.get("requirements", [])),
+    ]
+    todo, seen = list(roots), set()
+    while todo:
+        name, extras = todo.pop()
+        for package in by_name.get(name, []):
+            key = (name, package.get("version"), extras)
+            if key in seen:
+                continue
+            seen.add(key)
+            deps = list(package.get("dependencies", []))
+            for extra in extras:
+                deps += package.get("optional-dependencies", {}).get(extra, [])
+            todo += [(d["name"], tuple(d.get("extra", []))) for d in deps]
+    return {(name, version) for name, version, _ in seen}
+
+
+def _chosen_files(lock: dict[str, Any], trim: bool = False) -> list[dict[str, Any]]:
+    """One file per registry package version (of those a trimmed project keeps): the
+    target's best wheel, else the smallest."""
     from lockstrip.environment.target import best_artifact, parse_target
 
     target = parse_target(*TARGET)
     assert target is not None
+    kept = _installed(lock) if trim else None
     chosen = []
     for package in lock["package"]:
         if "registry" not in package.get("source", {}):
+            continue
+        if kept is not None and (package["name"], package.get("version")) not in kept:
             continue
         best = best_artifact(package, target)
         if best is None:
@@ -157,7 +211,9 @@ def _chosen_files(lock: dict[str, Any]) -> list[dict[str, Any]]:
                 *package.get("wheels", []),
                 *([package["sdist"]] if "sdist" in package else []),
             ]
-            best = min(files, key=lambda f: f.get("size") or 0)
+            # The relock wants a file for the image's Python (pywin32 has no sdist).
+            ours = [f for f in files if re.search(r"-cp311-|-py3-none-|-py2\.py3-", f["url"])]
+            best = min(ours or files, key=lambda f: f.get("size") or 0)
         chosen.append(dict(best))
     return chosen
 
@@ -166,7 +222,7 @@ def provision_wheels(project: Project) -> None:
     folder = wheel_cache(project)
     folder.mkdir(parents=True, exist_ok=True)
     lock = tomllib.loads((project.source / "uv.lock").read_text())
-    for file in _chosen_files(lock):
+    for file in _chosen_files(lock, project.trim):
         name = file["url"].rsplit("/", 1)[-1]
         if (folder / name).is_file():
             continue
@@ -192,6 +248,22 @@ def provision_wheels(project: Project) -> None:
         ],
         check=True,
     )
+
+
+def trim(path: Path) -> None:
+    """Drop dev groups and extras from a pyproject.toml and raise its Python floor to the
+    image's: what is left is the project's main dependency set, as the image installs it."""
+    out, table, array = [], False, False
+    for line in path.read_text().splitlines(keepends=True):
+        if line.startswith("["):
+            table = line.strip() in ("[dependency-groups]", "[project.optional-dependencies]")
+        if re.match(r"(dev-dependencies|optional-dependencies) = \[", line):
+            array = True
+        if table or array:
+            array = array and line.strip() != "]"
+            continue
+        out.append(re.sub(r'^(requires-python = ">=)3\.(8|9|10)\b', r"\g<1>3.11", line))
+    path.write_text("".join(out))
 
 
 # --- one run ---------------------------------------------------------------------------------
@@ -233,21 +305,25 @@ class Run:
             rel = pyproject.relative_to(self.project.source)
             (self.root / rel).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(pyproject, self.root / rel)
+            if self.project.trim and rel != Path("pyproject.toml"):
+                trim(self.root / rel)
         for name, text in {**self.project.files, ".dockerignore": ".venv\n"}.items():
             (self.root / name).parent.mkdir(parents=True, exist_ok=True)
             (self.root / name).write_text(text)
         (self.root / "uv.lock").write_text(self.local_lock())
         # Relocked by this uv against this index (which serves the real upload times and
         # sizes, PEP 691/700), so an edit's relock changes only what the edit changes.
-        name = tomllib.loads((self.root / "pyproject.toml").read_text())["project"]["name"]
-        self.uv("lock", "--upgrade-package", name)
+        versioned = tomllib.loads((self.root / self.project.versioned[0]).read_text())
+        self.uv("lock", "--upgrade-package", versioned["project"]["name"])
         real = tomllib.loads((self.project.source / "uv.lock").read_text())
         ours = tomllib.loads((self.root / "uv.lock").read_text())
-        versions = [{p["name"]: p.get("version") for p in lock["package"]} for lock in (real, ours)]
-        changed = {
-            k: (v, versions[1].get(k)) for k, v in versions[0].items() if versions[1].get(k) != v
-        }
-        assert not changed, f"the relock changed versions: {changed}"
+        versions = [
+            {(p["name"], p["version"]) for p in lock["package"] if "registry" in p["source"]}
+            for lock in (real, ours)
+        ]
+        # Trimmed, the relock keeps a subset (what the Python floor drops goes too).
+        changed = versions[1] - versions[0] if self.project.trim else versions[1] ^ versions[0]
+        assert not changed, f"the relock changed versions: {sorted(map(str, changed))}"
         self.builder.start()
         base_images(self.builder, self.index.url)
 
@@ -272,19 +348,19 @@ class Run:
 
     def edit(self, scenario: str) -> None:
         if scenario == "version bump":
-            path = self.root / self.project.versioned
-            old = re.search(r'^version = "([^"]+)"$', path.read_text(), re.MULTILINE)
-            assert old is not None
-            parts = old.group(1).split(".")
-            new = ".".join([*parts[:-1], str(int(parts[-1]) + 1)])
-            replace(path, old.group(0), f'version = "{new}"')
+            for rel in self.project.versioned:
+                path = self.root / rel
+                old = re.search(r'^version = "([^"]+)"$', path.read_text(), re.MULTILINE)
+                assert old is not None
+                new = re.sub(r"\d+$", lambda m: str(int(m.group(0)) + 1), old.group(1))
+                replace(path, old.group(0), f'version = "{new}"')
             self.uv("lock")
         elif scenario == "source-only edit":
             with (self.root / self.project.module).open("a") as handle:
                 handle.write("\nEDITED = True\n")
         elif scenario == "dependency added":
-            path = self.root / self.project.versioned
-            replace(path, "dependencies = [", 'dependencies = [\n    "benchdep",')
+            path = self.root / self.project.versioned[0]
+            replace(path, "\ndependencies = [", '\ndependencies = [\n    "benchdep",')
             self.uv("lock")
 
     def dockerfile(self, pattern: str) -> Path:
@@ -366,9 +442,9 @@ def render(all_runs: dict[str, list[dict[str, Any]]], meta: dict[str, str]) -> l
         "Real BuildKit (a private dockerd, tests/e2e/builder.py), real projects: `single` is",
         "astral-sh/uv-docker-example (fastapi[standard], 39 files for the image), `workspace`",
         "the uv monorepo example of langgraph's CLI (a virtual root whose dependencies the",
-        "image installs, an app and a library; 35 files; its edits are the root's version and",
-        "dependencies and the library's source). Their real wheels are served from 127.0.0.1",
-        "by the counting index of",
+        "image installs, an app and a library; 35 files; its version bump moves the root's and",
+        "the library's releases, its other edits are the root's dependencies and the library's",
+        "source). Their real wheels are served from 127.0.0.1 by the counting index of",
         "tests/e2e and each lock is relocked against it with the same versions. Patterns:",
         "`lockstrip` is what `lockstrip dockerfile` prints, `uv-guide` uv's Docker guide",
         "(`COPY pyproject.toml uv.lock`, `uv sync --locked --no-install-project`, then the",
