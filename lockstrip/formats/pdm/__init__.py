@@ -106,7 +106,12 @@ class PdmFormat(LockFormat["PdmProject"]):
         retries: int,
         quiet: bool,
     ) -> bool:
-        raise FormatError(project.lock_path, "`lockstrip fetch` does not read pdm.lock yet")
+        from lockstrip.formats.pdm.fetch import fetch_project
+
+        result, plan = fetch_project(
+            project, scope, target, dest, jobs=jobs, retries=retries, quiet=quiet
+        )
+        return not (result.failed or plan.unavailable)
 
 
 FORMAT = PdmFormat()
