@@ -340,10 +340,7 @@ def test_two_locks_need_lock(tmp_path: Path, capsys: pytest.CaptureFixture[str])
     assert capsys.readouterr().out.strip() == FORMAT.digest(FORMAT.read(FAST)).value
 
 
-def test_dockerfile_and_fetch_say_not_yet(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    assert run(["dockerfile", str(FAST)]) == 2
-    assert "not write PDM Dockerfiles yet" in capsys.readouterr().err
-    assert run(["fetch", str(FAST), "--dest", str(tmp_path / "wheels")]) == 2
-    assert "pdm.lock" in capsys.readouterr().err
+def test_savings_says_not_yet(capsys: pytest.CaptureFixture[str]) -> None:
+    """`dockerfile` and `fetch` are tests/test_pdm_dockerfile.py's and test_pdm_fetch.py's."""
+    assert run(["savings", str(FAST)]) == 2
+    assert "does not read pdm projects yet" in capsys.readouterr().err
