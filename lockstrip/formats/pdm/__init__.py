@@ -91,9 +91,17 @@ class PdmFormat(LockFormat["PdmProject"]):
         secrets: Sequence[str] = (),
         packages: Sequence[str] = (),
     ) -> str:
-        raise FormatError(
-            folder / self.lock_file, "`lockstrip dockerfile` does not write PDM Dockerfiles yet"
-        )
+        from lockstrip.formats.pdm.dockerfile import render_dockerfile
+        from lockstrip.formats.pdm.model import read_project
+        from lockstrip.formats.uv.render.dockerfile_inputs import parse_lockstrip_spec
+
+        where = folder / self.lock_file
+        if secrets:
+            raise FormatError(where, "--secret names uv indexes; PDM projects take none yet")
+        if packages:
+            raise FormatError(where, "--package is for uv workspaces; PDM projects take none")
+        source = parse_lockstrip_spec(lockstrip_spec)
+        return render_dockerfile(read_project(folder), lockstrip=source)
 
     def fetch(
         self,
