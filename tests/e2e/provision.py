@@ -30,6 +30,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
@@ -54,8 +55,10 @@ EXTRA_WHEELS = ("hatchling", "editables")
 #: The Poetry the Poetry images install: the release `lockstrip dockerfile` pins for Poetry
 #: projects (tests/test_poetry_dockerfile.py checks that the two agree).
 POETRY = "2.5.1"
-#: The PDM the PDM images install (tests/test_pdm_dockerfile.py checks it is the pinned one).
+#: The PDM the PDM images install (tests/test_pdm_dockerfile.py checks it is the pinned one),
+#: with the hishel it runs with (the Dockerfile pins it too: hishel 2 breaks PDM 2.29.4).
 PDM = "2.29.4"
+PDM_REQUIREMENTS = (f"pdm=={PDM}", "hishel[httpx2]>=1.4,<2")
 
 
 def cache_dir() -> Path:
@@ -215,7 +218,7 @@ def _download_poetry_wheels() -> None:
     """Poetry and every dependency it installs on the image's Python and machine."""
     if poetry_not_provisioned() is None:
         return
-    _download_tool(poetry_wheelhouse(), f"poetry=={POETRY}", _poetry_stamp())
+    _download_tool(poetry_wheelhouse(), [f"poetry=={POETRY}"], _poetry_stamp())
 
 
 def pdm_wheelhouse() -> Path:
@@ -223,7 +226,7 @@ def pdm_wheelhouse() -> Path:
 
 
 def _pdm_stamp() -> str:
-    return " ".join((f"pdm=={PDM}", PYTHON, platform.machine()))
+    return " ".join((*PDM_REQUIREMENTS, PYTHON, platform.machine()))
 
 
 def pdm_not_provisioned() -> str | None:
@@ -238,10 +241,10 @@ def _download_pdm_wheels() -> None:
     """PDM and every dependency it installs on the image's Python and machine."""
     if pdm_not_provisioned() is None:
         return
-    _download_tool(pdm_wheelhouse(), f"pdm=={PDM}", _pdm_stamp())
+    _download_tool(pdm_wheelhouse(), PDM_REQUIREMENTS, _pdm_stamp())
 
 
-def _download_tool(folder: Path, requirement: str, stamp: str) -> None:
+def _download_tool(folder: Path, requirements: Sequence[str], stamp: str) -> None:
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
     machine = platform.machine()
@@ -249,7 +252,9 @@ def _download_tool(folder: Path, requirement: str, stamp: str) -> None:
     for glibc in ("2_17", "2_28"):
         target += ["--platform", f"manylinux_{glibc}_{machine}"]
     target += ["--platform", "linux_" + machine]
-    subprocess.run([*_pip(), "download", "-q", "-d", str(folder), *target, requirement], check=True)
+    subprocess.run(
+        [*_pip(), "download", "-q", "-d", str(folder), *target, *requirements], check=True
+    )
     (folder / ".stamp").write_text(stamp)
 
 

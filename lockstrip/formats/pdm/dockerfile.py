@@ -29,6 +29,10 @@ __all__ = ["PDM_REQUIRES_PYTHON", "PDM_VERSION", "image_python", "render_dockerf
 #: The PDM the image installs: the release lockstrip's tests run (tests/poetry_oracle).
 PDM_VERSION = "2.29.4"
 
+#: What PDM's venv installs: PDM, and the hishel it works with (hishel 2.0, released after
+#: PDM 2.29.4, drops names PDM imports).
+PDM_REQUIREMENTS = ('"pdm==$PDM_VERSION"', '"hishel[httpx2]>=1.4,<2"')
+
 #: The Pythons PDM runs on (its wheel's Requires-Python).
 PDM_REQUIRES_PYTHON = ">=3.9"
 
@@ -113,7 +117,7 @@ FROM python:{minor}-slim
 ARG PDM_VERSION={PDM_VERSION}
 RUN python -m venv --without-pip /opt/pdm \\
  && pip --python /opt/pdm/bin/python install --no-cache-dir \\
-    --disable-pip-version-check "pdm==$PDM_VERSION" \\
+    --disable-pip-version-check {" ".join(PDM_REQUIREMENTS)} \\
  && ln -s /opt/pdm/bin/pdm /usr/local/bin/pdm
 # The project's environment is /app/.venv, made by the download step, completed by the last;
 # a .pdm-python copied in with the source is not read.
