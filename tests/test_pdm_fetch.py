@@ -69,7 +69,7 @@ def pdm(project: Path, *args: str) -> str:
     with tempfile.TemporaryDirectory(prefix="pdm-") as scratch:
         env = clients._environment(Path(scratch), {})
         env.update({n: "http://127.0.0.1:9" for n in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY")})
-        env.update({"NO_PROXY": "127.0.0.1,localhost", "PDM_USE_VENV": "false"})
+        env["NO_PROXY"] = "127.0.0.1,localhost"
         done = subprocess.run(
             [str(lockers.executable(clients.PDM)), *args],
             cwd=project,

@@ -103,7 +103,7 @@ class Lab:
         with tempfile.TemporaryDirectory(prefix="pdm-", dir=self.home) as scratch:
             env = clients._environment(Path(scratch), {})
             env.update({n: "http://127.0.0.1:9" for n in ("HTTP_PROXY", "HTTPS_PROXY")})
-            env.update({"NO_PROXY": "127.0.0.1,localhost", "PDM_USE_VENV": "false"})
+            env["NO_PROXY"] = "127.0.0.1,localhost"
             done = subprocess.run(
                 [str(lockers.executable(PDM)), *args],
                 cwd=project,
@@ -182,17 +182,18 @@ def _dependency_added(lab: Lab, root: Path) -> None:
     lab.pdm(root, "lock")
 
 
-def _upgrade(lab: Lab, root: Path, wheel: str) -> None:
+def _upgrade(lab: Lab, root: Path, wheel: str, group: str) -> None:
+    """Publish a newer version of a package, and upgrade the lock to it."""
     lab.index.publish(lab.wheels / f"{wheel}-py3-none-any.whl")
-    lab.pdm(root, "update", "--no-sync", wheel.split("-")[0])
+    lab.pdm(root, "update", "--no-sync", "-G", group, wheel.split("-")[0])
 
 
 def _dependency_upgraded(lab: Lab, root: Path) -> None:
-    _upgrade(lab, root, "alpha-1.1.0")
+    _upgrade(lab, root, "alpha-1.1.0", "default")
 
 
 def _dev_dependency_upgraded(lab: Lab, root: Path) -> None:
-    _upgrade(lab, root, "delta-1.1.0")
+    _upgrade(lab, root, "delta-1.1.0", "dev")
 
 
 @dataclass(frozen=True)
