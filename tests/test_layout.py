@@ -48,10 +48,13 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     (
         "lockstrip.formats.uv.render",
         "lockstrip.formats.uv.fetch",
+        "lockstrip.formats.wheelhouse",
         "lockstrip.formats.poetry.render",
         "lockstrip.formats.poetry.dockerfile",
         "lockstrip.formats.poetry.fetch",
         "lockstrip.formats.pdm.render",
+        "lockstrip.formats.pdm.dockerfile",
+        "lockstrip.formats.pdm.fetch",
     ),
     # the formats' adapters: `FORMAT`
     ("lockstrip.formats.uv", "lockstrip.formats.poetry", "lockstrip.formats.pdm"),

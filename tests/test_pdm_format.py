@@ -338,12 +338,3 @@ def test_two_locks_need_lock(tmp_path: Path, capsys: pytest.CaptureFixture[str])
     assert detect(project, Path("pdm.lock")).name == "pdm"
     assert run(["digest", str(project), "--lock", "pdm.lock"]) == 0
     assert capsys.readouterr().out.strip() == FORMAT.digest(FORMAT.read(FAST)).value
-
-
-def test_dockerfile_and_fetch_say_not_yet(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    assert run(["dockerfile", str(FAST)]) == 2
-    assert "not write PDM Dockerfiles yet" in capsys.readouterr().err
-    assert run(["fetch", str(FAST), "--dest", str(tmp_path / "wheels")]) == 2
-    assert "pdm.lock" in capsys.readouterr().err

@@ -25,8 +25,9 @@ from e2e.index import Index, serve, write_sdist, write_wheel
 
 from lockstrip.environment.target import Target, running_target
 from lockstrip.formats.poetry import FORMAT as POETRY
-from lockstrip.formats.poetry.fetch import fetch_project, pages
+from lockstrip.formats.poetry.fetch import fetch_project
 from lockstrip.formats.poetry.fetch.sources import read_pool, source_of
+from lockstrip.formats.wheelhouse import pages
 
 #: The running interpreter's own platform tag, so that the offline install takes beta's
 #: platform wheel on this machine.
@@ -442,9 +443,9 @@ def test_local_skipped_git_reported_url_fetched_from_the_lock(
     )
     project = POETRY.read(folder)
     wants = plan_files(project, None, LINUX_311, read_pool(project, "http://pypi.test/simple/"))
-    assert wants.git == ("gitpkg (https://***@git.example/x.git)",)
-    assert [(w.filename, w.page, w.url) for w in wants.files] == [
-        ("delta-1.0-py3-none-any.whl", "http://pypi.test/simple/delta/", None),
-        (wheel.name, None, "https://files.example/alpha-1.0-py3-none-any.whl"),
+    assert wants.vcs == ("gitpkg (https://***@git.example/x.git)",)
+    assert [(w.filename, w.pages, w.url) for w in wants.files] == [
+        ("delta-1.0-py3-none-any.whl", ("http://pypi.test/simple/delta/",), None),
+        (wheel.name, (), "https://files.example/alpha-1.0-py3-none-any.whl"),
     ]
     assert not wants.unavailable

@@ -10,8 +10,8 @@ needs from outside comes in here, once, into a cache folder that reruns reuse:
   because no image registry is reachable: it stands in for `python:3.11-slim`;
 * wheels from PyPI for what the images install: lockstrip's dependencies, and hatchling and
   editables, the build backend of the test projects;
-* Poetry's wheels and its dependencies, for the Poetry projects' images (a folder of their
-  own, so the shared wheelhouse above stays current).
+* Poetry's wheels and its dependencies, for the Poetry projects' images, and PDM's for the
+  PDM projects' images (a folder each, so the shared wheelhouse above stays current).
 
 The test process itself never reaches the internet. Where a builder cannot start (not root,
 no apt), this prints why and exits 0; the suite then skips with the same reason.
@@ -30,6 +30,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
@@ -54,6 +55,10 @@ EXTRA_WHEELS = ("hatchling", "editables")
 #: The Poetry the Poetry images install: the release `lockstrip dockerfile` pins for Poetry
 #: projects (tests/test_poetry_dockerfile.py checks that the two agree).
 POETRY = "2.5.1"
+#: The PDM the PDM images install (tests/test_pdm_dockerfile.py checks it is the pinned one),
+#: with the hishel it runs with (the Dockerfile pins it too: hishel 2 breaks PDM 2.29.4).
+PDM = "2.29.4"
+PDM_REQUIREMENTS = (f"pdm=={PDM}", "hishel[httpx2]>=1.4,<2")
 
 
 def cache_dir() -> Path:
@@ -213,7 +218,33 @@ def _download_poetry_wheels() -> None:
     """Poetry and every dependency it installs on the image's Python and machine."""
     if poetry_not_provisioned() is None:
         return
-    folder = poetry_wheelhouse()
+    _download_tool(poetry_wheelhouse(), [f"poetry=={POETRY}"], _poetry_stamp())
+
+
+def pdm_wheelhouse() -> Path:
+    return cache_dir() / "pdm-wheels"
+
+
+def _pdm_stamp() -> str:
+    return " ".join((*PDM_REQUIREMENTS, PYTHON, platform.machine()))
+
+
+def pdm_not_provisioned() -> str | None:
+    """What the PDM images lack, or None when their wheels are in place."""
+    stamp = pdm_wheelhouse() / ".stamp"
+    if stamp.is_file() and stamp.read_text() == _pdm_stamp():
+        return None
+    return f"{pdm_wheelhouse()} (for pdm=={PDM})"
+
+
+def _download_pdm_wheels() -> None:
+    """PDM and every dependency it installs on the image's Python and machine."""
+    if pdm_not_provisioned() is None:
+        return
+    _download_tool(pdm_wheelhouse(), PDM_REQUIREMENTS, _pdm_stamp())
+
+
+def _download_tool(folder: Path, requirements: Sequence[str], stamp: str) -> None:
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
     machine = platform.machine()
@@ -222,9 +253,9 @@ def _download_poetry_wheels() -> None:
         target += ["--platform", f"manylinux_{glibc}_{machine}"]
     target += ["--platform", "linux_" + machine]
     subprocess.run(
-        [*_pip(), "download", "-q", "-d", str(folder), *target, f"poetry=={POETRY}"], check=True
+        [*_pip(), "download", "-q", "-d", str(folder), *target, *requirements], check=True
     )
-    (folder / ".stamp").write_text(_poetry_stamp())
+    (folder / ".stamp").write_text(stamp)
 
 
 def _pip() -> list[str]:
@@ -385,6 +416,7 @@ def main() -> int:
         (f"Debian {SUITE} root file system", _make_rootfs),
         ("wheels", _download_wheels),
         (f"Poetry {POETRY} wheels", _download_poetry_wheels),
+        (f"PDM {PDM} wheels", _download_pdm_wheels),
         (f"second platform: {OTHER_MACHINE or 'none'}", _provision_other_platform),
     ):
         start = time.monotonic()

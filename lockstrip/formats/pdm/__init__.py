@@ -80,9 +80,16 @@ class PdmFormat(LockFormat["PdmProject"]):
         secrets: Sequence[str] = (),
         packages: Sequence[str] = (),
     ) -> str:
-        raise FormatError(
-            folder / self.lock_file, "`lockstrip dockerfile` does not write PDM Dockerfiles yet"
-        )
+        from lockstrip.formats.pdm.dockerfile import render_dockerfile
+        from lockstrip.formats.uv.render.dockerfile_inputs import parse_lockstrip_spec
+
+        where = folder / self.lock_file
+        if secrets:
+            raise FormatError(where, "--secret names uv indexes; PDM projects take none yet")
+        if packages:
+            raise FormatError(where, "--package is for uv workspaces; PDM projects take none")
+        source = parse_lockstrip_spec(lockstrip_spec)
+        return render_dockerfile(self.read(folder), lockstrip=source)
 
     def fetch(
         self,
@@ -95,7 +102,12 @@ class PdmFormat(LockFormat["PdmProject"]):
         retries: int,
         quiet: bool,
     ) -> bool:
-        raise FormatError(project.lock_path, "`lockstrip fetch` does not read pdm.lock yet")
+        from lockstrip.formats.pdm.fetch import fetch_project
+
+        result, plan = fetch_project(
+            project, scope, target, dest, jobs=jobs, retries=retries, quiet=quiet
+        )
+        return not (result.failed or plan.unavailable)
 
     savings_module = "lockstrip.formats.pdm.savings"
 

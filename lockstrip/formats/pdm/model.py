@@ -59,6 +59,7 @@ class Package(NamedTuple):
     editable: bool
     url: str | None  # a direct URL
     vcs: Mapping[str, str]  # {"git": URL, "ref": ..., "revision": ..., "subdirectory": ...}
+    file_urls: Mapping[str, str]  # file name -> the URL the lock records for it
 
     @property
     def local(self) -> bool:
@@ -116,8 +117,11 @@ class PdmProject(NamedTuple):
         return "inherit_metadata" in self.strategy
 
 
-def _files(value: Any, path: Path, field: str) -> tuple[tuple[str, str], ...]:
-    found = []
+def _files(
+    value: Any, path: Path, field: str
+) -> tuple[tuple[tuple[str, str], ...], dict[str, str]]:
+    """(file name, hash) pairs, and the URL of each file whose entry records one."""
+    found, urls = [], {}
     for i, entry in enumerate(need(value, list, path, field)):
         where = f"{field}[{i}]"
         need(entry, dict, path, where)
@@ -130,7 +134,10 @@ def _files(value: Any, path: Path, field: str) -> tuple[tuple[str, str], ...]:
         if ":" not in digest:
             raise PdmLockError(path, "expected ALGORITHM:HEX", field=f"{where}.hash")
         found.append((name, digest))
-    return tuple(found)
+        url = entry.get("url")
+        if url is not None:
+            urls[name] = need(url, str, path, f"{where}.url")
+    return tuple(found), urls
 
 
 def _package(table: Any, index: int, path: Path, old_files: Mapping[str, Any]) -> Package:
@@ -164,6 +171,7 @@ def _package(table: Any, index: int, path: Path, old_files: Mapping[str, Any]) -
             vcs[key] = need(table[key], str, path, f"{where}.{key}")
     if not any(kind in vcs for kind in VCS):
         vcs = {}
+    pairs, urls = _files(files, path, field)
     return Package(
         name=normalize(name),
         version=version,
@@ -172,11 +180,12 @@ def _package(table: Any, index: int, path: Path, old_files: Mapping[str, Any]) -
         dependencies=dependencies,
         groups=tuple(normalize(g) for g in groups),
         marker=marker,
-        files=_files(files, path, field),
+        files=pairs,
         path=None if local is None else posixpath.normpath(local.replace("\\", "/")),
         editable=need(table.get("editable", False), bool, path, f"{where}.editable"),
         url=url,
         vcs=vcs,
+        file_urls=urls,
     )
 
 

@@ -1,10 +1,10 @@
 """`lockstrip fetch` for Poetry: a wheelhouse of exactly the files one `poetry install` takes.
 
 poetry.lock names each file and its sha256 but not its URL, so the URLs come from the
-index: one page per project, from the source Poetry installs it from (`sources`), read as
-PEP 691 JSON or PEP 503 HTML (`pages`). `plan` decides the files from the lock alone; the
-downloads, hash checks, atomic renames, retries and the summary are the uv fetch's
-(`formats/uv/fetch`), whose request count includes the pages.
+index: one page per project, from the source Poetry installs it from (`sources`). `plan`
+decides the files from the lock alone; reading the pages and the downloads, hash checks,
+atomic renames, retries and the summary are shared (`formats/wheelhouse`, which runs the uv
+fetch), and the request count includes the pages.
 """
 
 from __future__ import annotations
@@ -14,19 +14,23 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
-from lockstrip.formats.poetry.fetch.pages import Pages
-from lockstrip.formats.poetry.fetch.plan import Wanted, Wants, plan_files
+from lockstrip.formats.poetry.fetch.plan import plan_files
 from lockstrip.formats.poetry.fetch.sources import PYPI, find_credentials, read_pool
-from lockstrip.formats.uv.fetch import BACKOFF, JOBS, RETRIES, TIMEOUT, Artifact, Plan, fetch
+from lockstrip.formats.uv.fetch import BACKOFF, JOBS, RETRIES, TIMEOUT
+from lockstrip.formats.wheelhouse import fetch_wanted
 
 if TYPE_CHECKING:
     from lockstrip.environment.target import Target
-    from lockstrip.formats.poetry.fetch.pages import Link
     from lockstrip.formats.poetry.model import PoetryProject
     from lockstrip.formats.request import Scope
-    from lockstrip.formats.uv.fetch import FetchResult
+    from lockstrip.formats.uv.fetch import FetchResult, Plan
 
-__all__ = ["fetch_project"]
+__all__ = ["AUTH_HINT", "fetch_project"]
+
+AUTH_HINT = (
+    "give credentials as POETRY_HTTP_BASIC_<NAME>_USERNAME and _PASSWORD for the source, "
+    "in its URL, or in ~/.netrc (or $NETRC)"
+)
 
 
 def fetch_project(
@@ -50,73 +54,24 @@ def fetch_project(
     pool = read_pool(project, pypi)
     credentials = find_credentials(pool, environ)
     wants = plan_files(project, scope, target, pool)
-    pages = Pages(credentials, jobs=jobs, retries=retries, timeout=timeout, backoff=backoff)
-    # A file already in DEST with the lock's hash needs no URL: its page is not asked for.
-    present = {w.filename for w in wants.files if _present(dest, w)}
-    read = pages.read_all(
-        w.page for w in wants.files if w.page is not None and w.filename not in present
-    )
-    plan = _plan(wants, read, target, dest, present)
-    result = fetch(
-        plan,
-        dest,
+    result, plan = fetch_wanted(
+        wants,
         credentials,
+        target,
+        dest,
         jobs=jobs,
         retries=retries,
         timeout=timeout,
         backoff=backoff,
-        stream=stream,
         quiet=quiet,
-        requests=pages.requests,
+        stream=stream,
+        auth_hint=AUTH_HINT,
     )
-    if wants.git:
+    if wants.vcs:
         print(
-            f"lockstrip: warning: git sources cannot go in a wheelhouse: {', '.join(wants.git)}. "
+            f"lockstrip: warning: git sources cannot go in a wheelhouse: {', '.join(wants.vcs)}. "
             "Build a wheel of each into the folder (pip wheel --no-deps -w DEST 'NAME @ "
             "git+URL'), or install them with network access (poetry install)",
             file=sys.stderr if stream is None else stream,
         )
     return result, plan
-
-
-def _present(dest: Path, wanted: Wanted) -> bool:
-    from lockstrip.formats.uv.fetch.download import _verified
-
-    artifact = Artifact(wanted.package, "", wanted.filename, wanted.hash, None, wanted.sdist)
-    return _verified(dest / wanted.filename, artifact)
-
-
-def _plan(
-    wants: Wants,
-    read: Mapping[str, Mapping[str, Link] | str],
-    target: Target,
-    dest: Path,
-    present: set[str],
-) -> Plan:
-    """The uv fetch's plan: each wanted file with the URL its page gives (a file already
-    in `dest` with the right hash: its path there, which the download keeps as it is)."""
-    from lockstrip.formats.uv.fetch.urls import redact
-
-    artifacts, unavailable = [], list(wants.unavailable)
-    for wanted in wants.files:
-        url, size = wanted.url, None
-        if wanted.filename in present:
-            url = str(dest / wanted.filename)
-        elif wanted.page is not None:
-            page = read[wanted.page]
-            if isinstance(page, str):
-                unavailable.append(f"{wanted.package}: {redact(wanted.page)}: {page}")
-                continue
-            link = page.get(wanted.filename)
-            if link is None:
-                unavailable.append(
-                    f"{wanted.package}: {wanted.filename} is not on {redact(wanted.page)}"
-                )
-                continue
-            url, size = link.url, link.size
-        assert url is not None  # a file without a page is a url source's
-        artifacts.append(
-            Artifact(wanted.package, url, wanted.filename, wanted.hash, size, wanted.sdist)
-        )
-    builds = tuple(b for b in wants.builds if any(a.package == b for a in artifacts))
-    return Plan(target, tuple(artifacts), builds, (), tuple(unavailable))

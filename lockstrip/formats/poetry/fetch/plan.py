@@ -8,54 +8,18 @@ its file's URL in the lock and is fetched from there, with no page.
 
 from __future__ import annotations
 
-import hashlib
-import re
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING
 
 from lockstrip.formats.poetry.fetch.sources import Pool, page_url, source_of
 from lockstrip.formats.uv.fetch.urls import is_url, redact
+from lockstrip.formats.wheelhouse import Wanted, Wants, best_file, check_file
 
 if TYPE_CHECKING:
     from lockstrip.environment.target import Target
-    from lockstrip.formats.poetry.model import Package, PoetryProject
+    from lockstrip.formats.poetry.model import PoetryProject
     from lockstrip.formats.request import Scope
 
 __all__ = ["Wanted", "Wants", "plan_files"]
-
-#: What a file in a wheelhouse may be called: a wheel's or an sdist's name, no path.
-_SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+!~-]*")
-
-
-class Wanted(NamedTuple):
-    """One file to put in the wheelhouse, before its URL is known."""
-
-    package: str  # "name version", as messages name it
-    filename: str
-    hash: str  # "sha256:<hex>", from the lock
-    page: str | None  # the index page listing it; None when `url` is already known
-    url: str | None  # a `url` source's own URL
-    sdist: bool
-
-
-class Wants(NamedTuple):
-    files: tuple[Wanted, ...]
-    builds: tuple[str, ...]  # "name version" of packages only an sdist fits: the install builds
-    git: tuple[str, ...]  # "name (URL)"
-    unavailable: tuple[str, ...]  # "name version: why"
-
-
-def best_file(package: Package, target: Target) -> tuple[str, str] | None:
-    """(file name, hash) of what an install on `target` picks: the wheel ranking highest for
-    its tags, else the sdist; None when the lock lists no file that fits."""
-    from lockstrip.environment.target import best_artifact
-
-    wheels = [{"filename": f, "hash": h} for f, h in package.files if f.endswith(".whl")]
-    sdists = [{"filename": f, "hash": h} for f, h in package.files if not f.endswith(".whl")]
-    table: dict[str, Any] = {"wheels": wheels}
-    if sdists:
-        table["sdist"] = sdists[0]
-    best = best_artifact(table, target)
-    return (best["filename"], best["hash"]) if best else None
 
 
 def plan_files(project: PoetryProject, scope: Scope | None, target: Target, pool: Pool) -> Wants:
@@ -72,19 +36,17 @@ def plan_files(project: PoetryProject, scope: Scope | None, target: Target, pool
         if kind == "git":
             git.append(f"{package.name} ({redact(package.source.get('url', ''))})")
             continue
-        best = best_file(package, target)
+        best = best_file(package.files, target)
         if best is None:
             unavailable.append(f"{label}: no wheel for this target and no sdist in the lock")
             continue
         filename, digest = best
-        algorithm, _, value = digest.lower().partition(":")
-        if not _SAFE_NAME.fullmatch(filename):
-            unavailable.append(f"{label}: the lock names its file {filename!r}, not a file name")
+        digest, why = check_file(filename, digest)
+        if why is not None:
+            unavailable.append(f"{label}: {why}")
             continue
-        if algorithm not in hashlib.algorithms_guaranteed or not value:
-            unavailable.append(f"{label}: the lock's hash {digest!r} cannot verify a download")
-            continue
-        page = url = None
+        pages: tuple[str, ...] = ()
+        url = None
         if kind == "url":
             url = package.source.get("url", "")
             if not is_url(url):
@@ -92,12 +54,12 @@ def plan_files(project: PoetryProject, scope: Scope | None, target: Target, pool
                 continue
         else:
             try:
-                page = page_url(source_of(package, pool), package.name)
+                pages = (page_url(source_of(package, pool), package.name),)
             except ValueError as error:
                 unavailable.append(f"{label}: {error}")
                 continue
         sdist = not filename.endswith(".whl")
-        wanted = Wanted(label, filename, f"{algorithm}:{value}", page, url, sdist)
+        wanted = Wanted(label, filename, digest, pages, url, sdist)
         other = found.get(filename)
         if other is not None and other.hash != wanted.hash:
             unavailable.append(f"{label}: {filename} is also {other.package}'s, with another hash")

@@ -1,9 +1,9 @@
-"""The index pages that give the lock's files their URLs: PEP 691 JSON when the index
-offers it, PEP 503 HTML otherwise, asked in one request per page (content negotiation, as
-pip and uv ask), each page once per run.
+"""The index pages that give a lock's files their URLs: PEP 691 JSON when the index offers
+it, PEP 503 HTML otherwise (a find-links page too), asked in one request per page (content
+negotiation, as pip and uv ask), each page once per run.
 
-poetry.lock names each file and its hash but not where it is; the page of the package's
-project on its source lists the files with their URLs. The requests go through the same
+poetry.lock and pdm.lock name each file and its hash but not always where it is; the page of
+the package's project on its index lists the files with their URLs. The requests go through the same
 urllib3 connections, proxies, TLS context, credentials and retry budget as the downloads
 (`formats/uv/fetch`), and are counted with them.
 """
@@ -45,20 +45,32 @@ class Pages:
     """Reads index pages: `read_all` asks for each page once, `jobs` at a time."""
 
     def __init__(
-        self, credentials: Credentials, *, jobs: int, retries: int, timeout: float, backoff: float
+        self,
+        credentials: Credentials,
+        *,
+        jobs: int,
+        retries: int,
+        timeout: float,
+        backoff: float,
+        auth_hint: str,
     ) -> None:
         self.credentials = credentials
         self.retries = retries
         self.backoff = backoff
+        self.timeout = timeout
+        self.auth_hint = auth_hint  # how the lock's tool is given credentials, for a 401
         self.jobs = max(1, jobs)
         self.stop = threading.Event()
         self.connections = Connections(self.jobs, timeout, os.environ, self.stop)
-        self.requests = 0
+        self.requests = 0  # over every `read_all`
         self._lock = threading.Lock()
 
     def read_all(self, urls: Iterable[str]) -> dict[str, Mapping[str, Link] | str]:
         """Each page's files by name, or why the page could not be read."""
         unique = sorted(set(urls))
+        if not unique:
+            return {}
+        self.connections = Connections(self.jobs, self.timeout, os.environ, self.stop)
         pool = ThreadPoolExecutor(max_workers=self.jobs, thread_name_prefix="lockstrip-pages")
         try:
             return dict(zip(unique, pool.map(self._read, unique), strict=True))
@@ -108,10 +120,7 @@ class Pages:
         except (OSError, HTTPError) as error:
             raise Fail(failure_text(error, tally)) from None
         if response.status in (401, 403):
-            raise Fail(
-                f"HTTP {response.status}: give credentials as POETRY_HTTP_BASIC_<NAME>_USERNAME "
-                "and _PASSWORD for the source, in its URL, or in ~/.netrc (or $NETRC)"
-            )
+            raise Fail(f"HTTP {response.status}: {self.auth_hint}")
         if response.status == 404:
             raise Fail("HTTP 404: the index has no such project")
         if response.status != 200:
