@@ -45,8 +45,10 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "poetry"
-#: The machine Poetry runs on here: CPython 3.11 on x86_64 glibc Linux.
-TARGET = parse_target("3.11", "x86_64-manylinux_2_28")
+#: The machine Poetry runs on here: CPython 3.11 on x86_64 glibc Linux, at the patch release
+#: Poetry's interpreter has (Flagsmith's lock marks async-timeout `python_full_version <=
+#: "3.11.2"`).
+TARGET = parse_target(clients.python_version(clients.POETRY_2) or "3.11", "x86_64-manylinux_2_28")
 
 
 class Case(NamedTuple):
@@ -318,6 +320,19 @@ SELECTION_XFAIL: dict[str, str] = {
 }
 
 
+#: Single scopes that differ, each with what differs and why: the rest of the project's
+#: scopes are still compared, and a difference that changes fails.
+SELECTION_KNOWN: dict[tuple[str, str], str] = {
+    (
+        "sinaptik-ai__pandas-ai",
+        "-E modin: missing [('grpcio-status', '1.59.2')], extra []",
+    ): "a lock 2.0 from Poetry 1.8.2 whose extra names `ray`, no dependency of the project "
+    '(`poetry check`: "Cannot find dependency ray for extra modin"); Poetry 2.5.1 solves '
+    "again and takes google-api-core's grpc extra, which only google-generativeai's packages "
+    "ask for, outside `-E modin`",
+}
+
+
 def selection_disagreements(name: str, choices: list[Choice]) -> list[str]:
     case = BY_NAME[name]
     project = POETRY.read(case.tree / case.lock_dir)
@@ -330,7 +345,9 @@ def selection_disagreements(name: str, choices: list[Choice]) -> list[str]:
         taken = {(package.name, package.version) for package in chosen if not package.local}
         if taken != planned.packages:
             missing, extra = planned.packages - taken, taken - planned.packages
-            problems.append(f"{choice.label}: missing {sorted(missing)}, extra {sorted(extra)}")
+            problem = f"{choice.label}: missing {sorted(missing)}, extra {sorted(extra)}"
+            if (name, problem) not in SELECTION_KNOWN:
+                problems.append(problem)
     return problems
 
 

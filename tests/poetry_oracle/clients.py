@@ -86,6 +86,22 @@ class Planned:
     skipped: bool = False
 
 
+@functools.cache
+def python_version(locker: str) -> str | None:
+    """The full version of the Python the locker runs on ("3.11.7"): the environment a dry
+    run plans for, markers on `python_full_version` included. None when not provisioned."""
+    if unavailable(locker):
+        return None
+    python = provision.executable(locker).parent / "python"
+    done = subprocess.run(
+        [str(python), "-c", "import platform; print(platform.python_version())"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return done.stdout.strip() or None
+
+
 def unavailable(locker: str) -> str | None:
     """Why `locker` cannot run here, or None when it is provisioned."""
     return provision.not_provisioned(locker)

@@ -140,7 +140,8 @@ def select(
         packages = tuple(
             p
             for p in project.packages
-            if _recorded(p, chosen, env, extras) and (id(p) in taken or not p.optional)
+            if _recorded(p, chosen, env, extras)
+            and (id(p) in taken or not p.optional or not _names_an_extra(p))
         )
     else:
         packages = tuple(p for p in project.packages if id(p) in taken)
@@ -162,6 +163,15 @@ def _recorded(
         if not marker or evaluate(marker, env, frozenset(extras)) is not False:
             return True
     return False
+
+
+def _names_an_extra(package: Package) -> bool:
+    """Whether lock 2.1 records `package` under an `extra == ...` marker. An optional root
+    dependency that no extra names gets none, and Poetry 2 installs it by default
+    (airbyte-python-cdk's nltk and langchain_core, `optional = true` in no extra)."""
+    markers = package.markers
+    texts = markers.values() if isinstance(markers, Mapping) else [markers or ""]
+    return any("extra" in text for text in texts)
 
 
 def _requirement_name(text: str) -> str:
