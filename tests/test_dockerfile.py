@@ -56,7 +56,10 @@ def test_editable_root() -> None:
     runs = run_lines(text)
     assert any("uv sync --frozen --no-install-project --no-dev" in run for run in runs)
     # hatchling is the root's backend; editables is what it asks for to build editable.
-    assert any(run.endswith("&& uv pip install 'editables~=0.3' hatchling") for run in runs)
+    assert any(
+        run.endswith("&& uv pip install --constraint /tmp/locked.txt 'editables~=0.3' hatchling")
+        for run in runs
+    )
     assert runs[-1].endswith("uv sync --locked --no-dev --no-build-isolation")
     assert '# CMD ["hello"]' in text  # [project.scripts] hello
 
@@ -67,7 +70,10 @@ def test_workspace_without_root_project() -> None:
     assert "FROM python:3.12-slim\n" in text  # the lock: requires-python = ">=3.12.0, <3.15"
     runs = run_lines(text)
     assert any("uv sync --frozen --no-install-workspace --no-dev" in run for run in runs)
-    assert any(run.endswith("uv pip install 'editables~=0.3' hatchling") for run in runs)
+    assert any(
+        run.endswith("uv pip install --constraint /tmp/locked.txt 'editables~=0.3' hatchling")
+        for run in runs
+    )
     assert "CMD" not in text
 
 
@@ -78,7 +84,9 @@ def test_workspace_with_root_project() -> None:
     runs = run_lines(text)
     assert any("uv sync --frozen --no-install-workspace --no-dev" in run for run in runs)
     # The root's backend and its plugin, and the members' (one is setuptools with wheel).
-    install = next(run for run in runs if "uv pip install" in run).split("uv pip install ")[1]
+    install = next(run for run in runs if "uv pip install" in run).split(
+        "uv pip install --constraint /tmp/locked.txt "
+    )[1]
     assert shlex.split(install) == [
         "editables~=0.3",
         "hatchling",

@@ -112,10 +112,15 @@ def download_stage(
         download = secret_mounts(secrets) + download
     backend = ""
     if requires:
-        download += f" \\\n && uv pip install {shlex.join(requires)}"
+        download += (
+            " \\\n && uv pip freeze --exclude-editable > /tmp/locked.txt"
+            f" \\\n && uv pip install --constraint /tmp/locked.txt {shlex.join(requires)}"
+        )
         backend = (
             "# The build backend of the project's own packages is not in uv.lock: it is\n"
-            "# installed here, so the last step builds them offline and removes it.\n"
+            "# installed here, so the last step builds them offline and removes it. The\n"
+            "# locked versions constrain it: the last step puts them back before it builds\n"
+            "# (a hatchling that needs a newer `packaging` than the lock's would then break).\n"
         )
     return f"""\
 FROM python:{minor}-slim
