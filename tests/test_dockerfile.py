@@ -57,7 +57,7 @@ def test_editable_root() -> None:
     assert any("uv sync --frozen --no-install-project --no-dev" in run for run in runs)
     # hatchling is the root's backend; editables is what it asks for to build editable.
     assert any(
-        run.endswith("&& uv pip install --constraint /tmp/locked.txt 'editables~=0.3' hatchling")
+        run.endswith("&& uv pip install --target /opt/build-backend 'editables~=0.3' hatchling")
         for run in runs
     )
     assert runs[-1].endswith("uv sync --locked --no-dev --no-build-isolation")
@@ -71,7 +71,7 @@ def test_workspace_without_root_project() -> None:
     runs = run_lines(text)
     assert any("uv sync --frozen --no-install-workspace --no-dev" in run for run in runs)
     assert any(
-        run.endswith("uv pip install --constraint /tmp/locked.txt 'editables~=0.3' hatchling")
+        run.endswith("uv pip install --target /opt/build-backend 'editables~=0.3' hatchling")
         for run in runs
     )
     assert "CMD" not in text
@@ -85,7 +85,7 @@ def test_workspace_with_root_project() -> None:
     assert any("uv sync --frozen --no-install-workspace --no-dev" in run for run in runs)
     # The root's backend and its plugin, and the members' (one is setuptools with wheel).
     install = next(run for run in runs if "uv pip install" in run).split(
-        "uv pip install --constraint /tmp/locked.txt "
+        "uv pip install --target /opt/build-backend "
     )[1]
     assert shlex.split(install) == [
         "editables~=0.3",
@@ -388,10 +388,14 @@ def test_secret_mounts_credentials_into_both_uv_syncs(cli: Cli, tmp_path: Path) 
     syncs = [" ".join(run.split()) for run in run_lines(done.stdout) if "uv sync" in run]
     assert len(syncs) == 2
     for sync in syncs:
-        assert sync.startswith(
-            "RUN --mount=type=cache,id=uv-$TARGETPLATFORM,target=/root/.cache/uv "
-            f"{mounts} {exports} && uv sync "
-        )
+        assert re.match(
+            re.escape(
+                "RUN --mount=type=cache,id=uv-$TARGETPLATFORM,target=/root/.cache/uv "
+                f"{mounts} {exports} && "
+            )
+            + "(PYTHONPATH=/opt/build-backend )?uv sync ",
+            sync,
+        ), sync
     # Only the uv steps see them: not the export stage, and no ENV or ARG holds one.
     assert sum(line.count("type=secret") for line in run_lines(done.stdout)) == 4
     assert not re.search(r"^(ENV|ARG) .*UV_INDEX_", done.stdout, re.MULTILINE)
@@ -528,7 +532,8 @@ def test_services_share_one_download_stage() -> None:
     [download] = [" ".join(run.split()) for run in run_lines(found["download"])]
     assert download == (
         "RUN uv sync --frozen --no-install-workspace --no-dev --package api --package worker "
-        "&& uv pip install 'editables~=0.3' hatchling && rm -rf /app/.venv"
+        "&& uv pip install --target /opt/build-backend 'editables~=0.3' hatchling "
+        "&& rm -rf /opt/build-backend && rm -rf /app/.venv"
     )
     # The cache is the download stage's output, in its layer: a cache mount would be empty
     # on a fresh CI runner, where the services' offline installs must still find it.
@@ -541,8 +546,10 @@ def test_each_service_installs_its_own_scope_offline(service: str, other: str) -
     mount = "--mount=type=bind,from=download,source=/root/.cache/uv,target=/root/.cache/uv,rw"
     assert [" ".join(run.split()) for run in run_lines(stage)] == [
         f"RUN {mount} uv sync --offline --frozen --no-install-workspace --no-dev "
-        f"--package {service} && uv pip install --offline 'editables~=0.3' hatchling",
-        f"RUN {mount} uv sync --offline --frozen --no-dev --package {service} --no-build-isolation",
+        f"--package {service} && uv pip install --offline --target /opt/build-backend "
+        "'editables~=0.3' hatchling",
+        f"RUN {mount} PYTHONPATH=/opt/build-backend uv sync --offline --frozen --no-dev "
+        f"--package {service} --no-build-isolation",
     ]
     # Its own source and the library's, not the other service's: an edit there is not an
     # input of this stage.

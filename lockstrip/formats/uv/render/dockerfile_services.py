@@ -28,7 +28,12 @@ from lockstrip.formats.uv.render.dockerfile_inputs import (
     script_names,
     skip_local_flag,
 )
-from lockstrip.formats.uv.render.dockerfile_stages import export_stage, secret_mounts, uv_stage
+from lockstrip.formats.uv.render.dockerfile_stages import (
+    BACKEND,
+    export_stage,
+    secret_mounts,
+    uv_stage,
+)
 
 __all__ = ["render_services", "services"]
 
@@ -154,7 +159,8 @@ def _shared_download_stage(
     packages = "".join(f" --package {service.name}" for service in chosen)
     download = f"uv sync --frozen {skip} --no-dev{packages}"
     if requires:
-        download += f" \\\n && uv pip install {shlex.join(requires)}"
+        download += f" \\\n && uv pip install --target {BACKEND} {shlex.join(requires)}"
+        download += f" \\\n && rm -rf {BACKEND}"
     download += " \\\n && rm -rf /app/.venv"
     download = (secret_mounts(secrets) if secrets else "    ") + download
     return f"""\
@@ -175,8 +181,10 @@ def _service_stage(minor: str, skip: str, requires: tuple[str, ...], service: Se
     third_party = f"uv sync --offline --frozen {skip} --no-dev --package {service.name}"
     final = f"uv sync --offline --frozen --no-dev --package {service.name}"
     if requires:
-        third_party += f" \\\n && uv pip install --offline {shlex.join(requires)}"
-        final += " --no-build-isolation"
+        third_party += (
+            f" \\\n && uv pip install --offline --target {BACKEND} {shlex.join(requires)}"
+        )
+        final = f"PYTHONPATH={BACKEND} {final} --no-build-isolation"
     copies = "".join(
         "COPY . /app\n" if source == "." else f"COPY {source} /app/{source}\n"
         for source in service.sources

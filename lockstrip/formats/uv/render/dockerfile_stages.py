@@ -104,6 +104,10 @@ def secret_mounts(secrets: Sequence[IndexSecret]) -> str:
     return f"{mounts}    {exports} \\\n && "
 
 
+#: Where the download stage installs the project's build backend, outside its environment.
+BACKEND = "/opt/build-backend"
+
+
 def download_stage(
     minor: str, skip: str, requires: tuple[str, ...], secrets: Sequence[IndexSecret]
 ) -> str:
@@ -112,15 +116,12 @@ def download_stage(
         download = secret_mounts(secrets) + download
     backend = ""
     if requires:
-        download += (
-            " \\\n && uv pip freeze --exclude-editable > /tmp/locked.txt"
-            f" \\\n && uv pip install --constraint /tmp/locked.txt {shlex.join(requires)}"
-        )
+        download += f" \\\n && uv pip install --target {BACKEND} {shlex.join(requires)}"
         backend = (
             "# The build backend of the project's own packages is not in uv.lock: it is\n"
-            "# installed here, so the last step builds them offline and removes it. The\n"
-            "# locked versions constrain it: the last step puts them back before it builds\n"
-            "# (a hatchling that needs a newer `packaging` than the lock's would then break).\n"
+            f"# installed here, beside the environment ({BACKEND}), so the last step builds\n"
+            "# them offline with it and the environment keeps the lock's versions (a newer\n"
+            "# backend may need a newer `packaging` than the lock's).\n"
         )
     return f"""\
 FROM python:{minor}-slim
@@ -145,7 +146,9 @@ def project_stage(
     secrets: Sequence[IndexSecret],
 ) -> str:
     """The same stage, continued: the source and the real files."""
-    final = "uv sync --locked --no-dev" + (" --no-build-isolation" if prebuilt_backend else "")
+    final = "uv sync --locked --no-dev"
+    if prebuilt_backend:
+        final = f"PYTHONPATH={BACKEND} {final} --no-build-isolation"
     final = (secret_mounts(secrets) if secrets else "    ") + final
     note = ""
     if outside:
