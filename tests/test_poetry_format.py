@@ -213,6 +213,24 @@ def _need(locker: str) -> None:
         pytest.skip(reason)
 
 
+def _errors(result: clients.Result) -> set[str]:
+    """The error lines of a failed `check` or `install`, but those about the readme and
+    license files the fixtures leave out (and the export drops)."""
+    skip = ("README", "readme", "license", "LICENSE", "Warning:")
+    return {
+        line.strip()
+        for line in result.output.splitlines()
+        if line.strip()
+        and not any(word in line for word in skip)
+        and (line.strip().startswith(("Error", "-", "Cannot")) or "not found" in line)
+    }
+
+
+def _last(result: clients.Result) -> str:
+    lines = [line.strip() for line in result.output.splitlines() if line.strip()]
+    return lines[-1] if lines else ""
+
+
 def _short(result: clients.Result) -> str:
     lines = [line for line in result.output.splitlines() if line.strip()]
     return " / ".join(lines[-3:])[:300]
@@ -264,12 +282,22 @@ def export_disagreements(name: str, locker: str, choices: list[Choice]) -> list[
     original = check(name, "original", locker)
     exported = check(name, "export", locker)
     if clients.lock_is_fresh(original) and not exported.ok:
-        problems.append(f"check --lock fails on the export: {_short(exported)}")
+        # The export drops the readme and license, so it must pass, unless the original
+        # fails for its own reasons too (pandas-ai's extras name packages it never declares).
+        new = _errors(exported) - _errors(original)
+        if new or not _errors(exported):
+            problems.append(f"check --lock fails on the export: {_short(exported)}")
     for choice in choices:
         before = plan(name, "original", choice.args, locker)
         after = plan(name, "export", choice.args, locker)
         if not before.result.ok:
-            problems.append(f"{choice.label}: the original does not plan: {_short(before.result)}")
+            # Poetry refuses the original (1.8.5 on a group name it does not normalize, on a
+            # lock stale for it): the export must be refused for the same reason.
+            if after.result.ok or _last(after.result) != _last(before.result):
+                problems.append(
+                    f"{choice.label}: the original does not plan ({_short(before.result)}), "
+                    f"the export {'plans' if after.result.ok else _short(after.result)}"
+                )
         elif not after.result.ok:
             problems.append(f"{choice.label}: the export does not plan: {_short(after.result)}")
         elif before.packages != after.packages:

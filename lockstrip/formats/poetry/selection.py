@@ -107,6 +107,37 @@ def select(
     if scope is None and target is None:
         return Selection(groups, extras, project.packages)
     env = target.environment() if target is not None else None
+    taken, _ = _walk(project, root, groups, extras, target)
+    if project.lock_version == "2.1":  # Poetry 2 installs what the lock records per group
+        chosen = set(groups)
+        packages = tuple(
+            p
+            for p in project.packages
+            if _recorded(p, chosen, env, extras)
+            and (id(p) in taken or not p.optional or not _names_an_extra(p))
+        )
+    else:
+        packages = tuple(p for p in project.packages if id(p) in taken)
+        if target is not None:
+            # Poetry solves again over a lock 1.1 or 2.0 with every group of the root in the
+            # graph, and installs the requested groups' part of that one solution.
+            every = tuple(sorted(set(root.groups) | root.optional_groups))
+            _, asks = _walk(project, root, every, tuple(sorted(root.extras)), target)
+            packages = _one_version_each(packages, asks)
+    return Selection(groups, extras, packages)
+
+
+def _walk(
+    project: PoetryProject,
+    root: Root,
+    groups: Iterable[str],
+    extras: Iterable[str],
+    target: Target | None,
+) -> tuple[dict[int, set[str]], dict[str, set[str]]]:
+    """The locked packages the groups' and extras' dependencies lead to, on the target (on
+    any, without one), each with the extras asked of it (by `id`); and the constraints the
+    edges walked put on each name."""
+    env = target.environment() if target is not None else None
     wanted_optional = {name for extra in extras for name in root.extras.get(extra, ())}
     start = [
         dep
@@ -117,11 +148,13 @@ def select(
     by_name: dict[str, list[Package]] = {}
     for package in project.packages:
         by_name.setdefault(package.name, []).append(package)
-    taken: dict[int, set[str]] = {}  # id(package) -> the extras asked of it
+    taken: dict[int, set[str]] = {}
     queue = [(dep, frozenset(dep.extras)) for dep in start if _applies(dep, env)]
     queue.reverse()
+    asks: dict[str, set[str]] = {}
     while queue:
         dep, asked = queue.pop()
+        asks.setdefault(dep.name, set()).add(dep.constraint)
         for package in _candidates(by_name, dep, target):
             seen = taken.get(id(package))
             if seen is not None and asked <= seen:
@@ -135,17 +168,27 @@ def select(
                 if (edge.optional and edge.name not in on) or not _applies(edge, env, seen):
                     continue
                 queue.append((edge, frozenset(edge.extras) | _extras_of(package, edge.name, seen)))
-    if project.lock_version == "2.1":  # Poetry 2 installs what the lock records per group
-        chosen = set(groups)
-        packages = tuple(
-            p
-            for p in project.packages
-            if _recorded(p, chosen, env, extras)
-            and (id(p) in taken or not p.optional or not _names_an_extra(p))
-        )
-    else:
-        packages = tuple(p for p in project.packages if id(p) in taken)
-    return Selection(groups, extras, packages)
+    return taken, asks
+
+
+def _one_version_each(
+    packages: tuple[Package, ...], asks: Mapping[str, set[str]]
+) -> tuple[Package, ...]:
+    """On one target an install takes one version of a package: where the walk reached
+    several (a Python fork in main, `alpha >= 1.1` in a group), the one every constraint on
+    the way allows, as Poetry's solver intersects them (locks 1.1 and 2.0, which record no
+    markers of their own)."""
+    by_name: dict[str, list[Package]] = {}
+    for package in packages:
+        by_name.setdefault(package.name, []).append(package)
+    dropped: set[int] = set()
+    for name, found in by_name.items():
+        if len(found) < 2:
+            continue
+        fits = [p for p in found if all(allows(c, p.version) for c in asks.get(name, ()))]
+        if fits:
+            dropped |= {id(p) for p in found if p not in fits}
+    return tuple(p for p in packages if id(p) not in dropped)
 
 
 def _recorded(
