@@ -20,6 +20,7 @@ release.
 from __future__ import annotations
 
 import functools
+import os
 import re
 import shutil
 import sys
@@ -90,20 +91,26 @@ class Choice(NamedTuple):
     scope: Scope
 
 
+#: `LOCKSTRIP_POETRY_SWEEP=1`: every group and extra of every project (about half an hour on
+#: two cores); the slow tier takes the first two of each kind, which `.ci/run` can afford.
+SWEEP = os.environ.get("LOCKSTRIP_POETRY_SWEEP") == "1"
+
+
 def scopes(project: PoetryProject) -> list[Choice]:
     """Every scope worth asking of a project: default, `--only main`, `--with` each optional
     group, `--without` each other group, `--all-extras` and each extra."""
     root = read_root(project.pyproject, project.pyproject_path)
+    limit = None if SWEEP else 2  # the slow tier takes the first two of each kind
     found = [Choice("default", (), Scope())]
     if root.groups[MAIN]:  # without main dependencies Poetry refuses `--only main` (poetry-core)
         found.append(Choice("--only main", ("--only", MAIN), Scope(only_groups=(MAIN,))))
-    for group in sorted(root.optional_groups):
+    for group in sorted(root.optional_groups)[:limit]:
         found.append(Choice(f"--with {group}", ("--with", group), Scope(groups=(group,))))
-    for group in sorted(set(root.groups) - root.optional_groups - {MAIN}):
+    for group in sorted(set(root.groups) - root.optional_groups - {MAIN})[:limit]:
         found.append(Choice(f"--without {group}", ("--without", group), Scope(no_groups=(group,))))
     if root.extras:
         found.append(Choice("--all-extras", ("--all-extras",), Scope(all_extras=True)))
-        for extra in sorted(root.extras):
+        for extra in sorted(root.extras)[:limit]:
             found.append(Choice(f"-E {extra}", ("--extras", extra), Scope(extras=(extra,))))
     return found
 
