@@ -91,9 +91,9 @@ class Choice(NamedTuple):
     scope: Scope
 
 
-#: `LOCKSTRIP_POETRY_SWEEP=1`: every group and extra of every project (about half an hour on
+#: `LOCKSTRIP_ORACLE_SWEEP=1`: every group and extra of every project (about half an hour on
 #: two cores); the slow tier takes the first two of each kind, which `.ci/run` can afford.
-SWEEP = os.environ.get("LOCKSTRIP_POETRY_SWEEP") == "1"
+SWEEP = os.environ.get("LOCKSTRIP_ORACLE_SWEEP") == "1"
 
 
 def scopes(project: PoetryProject) -> list[Choice]:

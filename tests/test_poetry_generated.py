@@ -27,8 +27,8 @@ from lockstrip.formats.poetry import selection
 #: Two seeds that between them show both styles, a git dependency, a Python fork, extras,
 #: optional and PEP 735 groups, members with `develop = true` and `python =` constraints.
 FAST_SEEDS = (0, 1)
-#: The slow tier's seeds; `LOCKSTRIP_POETRY_SWEEP=1` takes 2-39 (about 25 minutes).
-SLOW_SEEDS = range(2, 40 if os.environ.get("LOCKSTRIP_POETRY_SWEEP") == "1" else 12)
+#: The slow tier's seeds; `LOCKSTRIP_ORACLE_SWEEP=1` takes 2-39 (about 25 minutes).
+SLOW_SEEDS = range(2, 40 if os.environ.get("LOCKSTRIP_ORACLE_SWEEP") == "1" else 12)
 
 #: (seed, release) -> the comparison kinds it is known to disagree on: none now. Seeds 9, 14
 #: and 28 with 1.8.5 (lock 2.0, alpha locked at 1.1 and 2.0 for a Python fork in a group)
