@@ -57,9 +57,19 @@ def render_dockerfile(project: PoetryProject, *, lockstrip: LockstripSource | No
 
 def image_python(project: PoetryProject) -> str:
     """The lowest "3.X" that the lock's python-versions and Poetry both allow."""
-    spec, where = project.requires_python
-    both = f"{spec},{POETRY_REQUIRES_PYTHON}" if spec else POETRY_REQUIRES_PYTHON
-    found = lowest_python(both)
+    from lockstrip.formats.poetry.constraints import alternatives
+
+    _, where = project.requires_python
+    # `>=3.9,<3.9.7 || >3.9.7,<4.0` (pandas-ai) is a union: the lowest minor any part allows.
+    found = min(
+        (
+            minor
+            for spec in alternatives(project.python_versions)
+            if (minor := lowest_python(",".join(filter(None, (str(spec), POETRY_REQUIRES_PYTHON)))))
+        ),
+        key=lambda minor: tuple(int(part) for part in minor.split(".")),
+        default=None,
+    )
     if found is None:
         raise PoetryLockError(
             where,
