@@ -32,6 +32,7 @@ from typing import Any, NamedTuple
 import pytest
 from poetry_oracle import clients
 
+from lockstrip.cli import run
 from lockstrip.environment.target import parse_target
 from lockstrip.formats.poetry import FORMAT as POETRY
 from lockstrip.formats.poetry.model import PoetryProject, normalize
@@ -718,3 +719,31 @@ def test_an_unknown_group_or_extra_is_refused(
     code, _, err = _cli(capsys, "digest", str(rich), *option)
     assert code == 2
     _one_line_error(err, str(rich / "pyproject.toml"), "'nope'")
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "field"),
+    [
+        ('pygments = "^2.13.0"', 'pygments = "!!!"', "tool.poetry.dependencies.pygments:"),
+        (
+            'pygments = "^2.13.0"',
+            'pygments = {version = "*", markers = "os_name =="}',
+            "tool.poetry.dependencies.pygments.markers:",
+        ),
+    ],
+)
+def test_a_broken_root_dependency_is_bad_input(
+    old: str, new: str, field: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The pyproject's dependency entries are checked where the project is read: every
+    command, scoped or not, names the file and the field (it was an internal error)."""
+    project = tmp_path / "rich"
+    shutil.copytree(FIXTURES / "Textualize__rich", project)
+    pyproject = project / "pyproject.toml"
+    text = pyproject.read_text()
+    assert old in text
+    pyproject.write_text(text.replace(old, new, 1))
+    for args in (["digest", str(project)], ["digest", str(project), "--only", "main"]):
+        assert run(args) == 2
+        err = capsys.readouterr().err
+        assert f"pyproject.toml: {field}" in err and "Traceback" not in err

@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from lockstrip.environment.markers import MarkerError, check_marker
 from lockstrip.formats.interface import FormatError
 from lockstrip.formats.poetry.constraints import alternatives
 from lockstrip.io.project_files import ProjectFiles
@@ -144,7 +145,10 @@ _TYPE_NAMES = {str: "a string", list: "an array", dict: "a table", bool: "a bool
 
 
 def _dependency(name: str, value: Any, path: Path, field: str) -> list[Dependency]:
+    """One dependency entry of poetry.lock or of a pyproject, checked: its constraint and
+    marker are read here once, so no later stage meets one it cannot read."""
     if isinstance(value, str):
+        _check_constraint(value, path, field)
         return [Dependency(normalize(name), value, None, (), False)]
     if isinstance(value, list):  # alternatives by marker
         return [
@@ -155,9 +159,16 @@ def _dependency(name: str, value: Any, path: Path, field: str) -> list[Dependenc
     table = _need(value, dict, path, field)
     constraint = table.get("version", "*")
     _need(constraint, str, path, f"{field}.version")
+    _check_constraint(constraint, path, f"{field}.version")
     markers = table.get("markers")
     if markers is not None:
         _need(markers, str, path, f"{field}.markers")
+        try:
+            check_marker(markers)
+        except MarkerError as error:
+            raise PoetryLockError(
+                path, f"not a marker: {error}", field=f"{field}.markers"
+            ) from None
     # poetry-core's factory: `python` and `platform` narrow the marker (python_version,
     # sys_platform), intersected with `markers`.
     narrowed = [markers]
@@ -244,9 +255,7 @@ def _package(table: Any, index: int, path: Path, files: Mapping[str, Any]) -> Pa
     for dep, value in _need(
         table.get("dependencies", {}), dict, path, f"{where}.dependencies"
     ).items():
-        for item in _dependency(dep, value, path, f"{where}.dependencies.{dep}"):
-            _check_constraint(item.constraint, path, f"{where}.dependencies.{dep}")
-            deps.append(item)
+        deps += _dependency(dep, value, path, f"{where}.dependencies.{dep}")
     extras = {}
     for extra, items in _need(table.get("extras", {}), dict, path, f"{where}.extras").items():
         for i, item in enumerate(_need(items, list, path, f"{where}.extras.{extra}")):
