@@ -109,7 +109,9 @@ def _check_line(line: str, path: Path, field: str) -> None:
     except InvalidRequirement as error:
         if "://" in line or line.startswith(("git+", "hg+", "svn+", "bzr+")):
             return  # PDM's own URL forms (`name @ git+...`, `${PROJECT_ROOT}`): not re-parsed
-        raise PdmLockError(path, f"not a requirement: {error}", field=field) from None
+        raise PdmLockError(
+            path, f"not a requirement: {str(error).splitlines()[0]}", field=field
+        ) from None
 
 
 def _table(doc: Mapping[str, Any], key: str, path: Path, field: str) -> dict[str, Any]:

@@ -34,7 +34,9 @@ def _requirement(text: Any, path: Path, field: str) -> Dependency:
     try:
         requirement = Requirement(text)
     except InvalidRequirement as error:
-        raise PoetryLockError(path, f"not a requirement: {error}", field=field) from None
+        raise PoetryLockError(
+            path, f"not a requirement: {str(error).splitlines()[0]}", field=field
+        ) from None
     marker = str(requirement.marker) if requirement.marker else None
     constraint = str(requirement.specifier) or "*"
     return Dependency(
